@@ -1,0 +1,1 @@
+//! The lab fleet: two systemd-nspawn nodes on this machine (`harness lab up|down|status`).

@@ -1,0 +1,3 @@
+//! `harness`: the command line.
+
+fn main() {}

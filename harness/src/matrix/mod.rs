@@ -1,0 +1,1 @@
+//! The coverage matrix: TESTING.md regenerated from `results.json`.

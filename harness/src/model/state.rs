@@ -1,0 +1,117 @@
+//! `State`: the lifecycle states an app is checked in; the columns of the coverage matrix.
+
+use std::{fmt, str::FromStr};
+
+use super::Layer;
+
+/// A lifecycle state, each a case per app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// The app's container exists.
+    Present,
+    /// The app is running and healthy, as the orchestrator and systemd both say.
+    Valid,
+    /// The app's RPC answers.
+    Rpc,
+    /// The app's UI URLs answer 200 with a non-empty body.
+    Ui,
+    /// Stopped: not running, probes fail, data kept.
+    Stop,
+    /// Started again: running, probes pass.
+    Start,
+    /// Restarted: a new container, probes pass, data kept.
+    Restart,
+    /// Uninstalled without purge and installed again: data intact.
+    Reinstall,
+    /// The node rebooted: the app is back within its budget with its data.
+    Reboot,
+    /// The fleet's daemon unit restarted: the app's container was never restarted.
+    DaemonRestart,
+}
+
+impl State {
+    /// Every state, in matrix column order.
+    pub const ALL: [State; 10] = [
+        State::Present,
+        State::Valid,
+        State::Rpc,
+        State::Ui,
+        State::Stop,
+        State::Start,
+        State::Restart,
+        State::Reinstall,
+        State::Reboot,
+        State::DaemonRestart,
+    ];
+
+    /// The layer whose suite holds this state's case.
+    pub fn layer(self) -> Layer {
+        match self {
+            State::Present | State::Valid | State::Rpc => Layer::L1,
+            State::Ui => Layer::L2,
+            State::Stop
+            | State::Start
+            | State::Restart
+            | State::Reinstall
+            | State::Reboot
+            | State::DaemonRestart => Layer::L3,
+        }
+    }
+
+    /// True when checking this state changes the node, so nothing else may run on it meanwhile.
+    pub fn changes_node(self) -> bool {
+        self.layer() == Layer::L3
+    }
+
+    /// The kebab-case name used in case names and suite files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Present => "present",
+            State::Valid => "valid",
+            State::Rpc => "rpc",
+            State::Ui => "ui",
+            State::Stop => "stop",
+            State::Start => "start",
+            State::Restart => "restart",
+            State::Reinstall => "reinstall",
+            State::Reboot => "reboot",
+            State::DaemonRestart => "daemon-restart",
+        }
+    }
+
+    /// The column heading in TESTING.md.
+    pub fn title(self) -> &'static str {
+        match self {
+            State::Present => "container present",
+            State::Valid => "valid state",
+            State::Rpc => "RPC reachable",
+            State::Ui => "UI URL 200",
+            State::Stop => "stop",
+            State::Start => "start",
+            State::Restart => "restart",
+            State::Reinstall => "reinstall",
+            State::Reboot => "reboot survives",
+            State::DaemonRestart => "daemon-restart survives",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for State {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        State::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = State::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown state {s:?} (known: {})", known.join(", "))
+            })
+    }
+}
