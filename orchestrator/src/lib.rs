@@ -1,1 +1,8 @@
-//! The orchestrator library.
+//! The orchestrator library: manifests rendered into rootless podman Quadlet units, run by a
+//! backend behind one trait, kept in shape by a reconciler, served over a JSON-RPC API.
+
+pub mod error;
+pub mod manifest;
+pub mod quadlet;
+
+pub use error::{Error, Result};

@@ -1,0 +1,11 @@
+//! App manifests: the TOML wire format, the checked `Manifest`, and the catalog folder.
+
+mod app_id;
+mod catalog;
+mod check;
+mod model;
+mod wire;
+
+pub use app_id::AppId;
+pub use catalog::Catalog;
+pub use model::{Health, Manifest, Network, Port, Protocol, RestartPolicy, Ui, Volume};

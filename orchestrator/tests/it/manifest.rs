@@ -1,0 +1,150 @@
+//! Manifest parsing and every refusal, and catalog loading that survives bad files.
+
+use std::path::Path;
+
+use orchestrator::Error;
+use orchestrator::manifest::{Catalog, Health, Manifest, Network, Port, Protocol, RestartPolicy, Ui, Volume};
+
+const GOOD: &str = r#"id = "lab-chain"
+image = "localhost/lab-app:latest"
+command = ["chain", "--port", "18443", "--data", "/data"]
+ports = ["18443:18443"]
+volumes = ["lab-chain-data:/data"]
+network = "host"
+memory = "64m"
+restart = "on-failure"
+requires = []
+[environment]
+CHAIN_URL = "http://127.0.0.1:18443/"
+[health]
+http = { port = 18443, path = "/healthz" }
+[ui]
+port = 18080
+proxied = true
+"#;
+
+fn parse(text: &str) -> Result<Manifest, Error> {
+    Manifest::from_toml(Path::new("cat/x.toml"), text)
+}
+
+/// The (line, key, what) of a refusal.
+fn refusal(text: &str) -> (Option<usize>, String, String) {
+    match parse(text) {
+        Err(Error::Invalid { file, line, key, what }) => {
+            assert_eq!(file, Path::new("cat/x.toml"));
+            (line, key, what)
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn parses_the_contract_example() {
+    let m = parse(GOOD).unwrap();
+    assert_eq!(m.id.as_str(), "lab-chain");
+    assert_eq!(m.image, "localhost/lab-app:latest");
+    assert_eq!(m.command, ["chain", "--port", "18443", "--data", "/data"]);
+    assert_eq!(m.ports, [Port { host: 18443, container: 18443, protocol: Protocol::Tcp }]);
+    assert_eq!(m.volumes, [Volume { name: "lab-chain-data".into(), path: "/data".into() }]);
+    assert_eq!(m.network, Some(Network::Host));
+    assert_eq!(m.memory_mib, Some(64));
+    assert_eq!(m.restart, RestartPolicy::OnFailure);
+    assert!(m.requires.is_empty());
+    assert_eq!(m.environment["CHAIN_URL"], "http://127.0.0.1:18443/");
+    assert_eq!(m.health, Some(Health::Http { port: 18443, path: "/healthz".into() }));
+    assert_eq!(m.ui, Some(Ui { port: 18080, proxied: true }));
+}
+
+#[test]
+fn defaults_and_other_forms() {
+    let m = parse("id = \"a\"\nimage = \"i\"\nmemory = \"2g\"\n[health]\ntcp = { port = 50001 }\n[ui]\nport = 1\n").unwrap();
+    assert_eq!(m.memory_mib, Some(2048));
+    assert_eq!(m.restart, RestartPolicy::OnFailure);
+    assert_eq!(m.health, Some(Health::Tcp { port: 50001 }));
+    assert_eq!(m.ui, Some(Ui { port: 1, proxied: true }));
+    let m = parse("id = \"a\"\nimage = \"i\"\nrestart = \"no\"\nports = [\"53:53/udp\"]\n[health]\ncommand = [\"/app\", \"check\"]\n").unwrap();
+    assert_eq!(m.restart, RestartPolicy::No);
+    assert_eq!(m.ports[0].to_string(), "53:53/udp");
+    assert_eq!(m.health, Some(Health::Command(vec!["/app".into(), "check".into()])));
+}
+
+#[test]
+fn refuses_bad_ids_with_line_and_key() {
+    let long = "a".repeat(64);
+    for bad in ["../x", "a/b", "", long.as_str(), "Lab"] {
+        let (line, key, what) = refusal(&format!("image = \"i\"\nid = \"{bad}\"\n"));
+        assert_eq!((line, key.as_str()), (Some(2), "id"), "{bad:?}");
+        assert!(what.contains("[a-z0-9][a-z0-9-]{0,62}"), "{what}");
+    }
+}
+
+#[test]
+fn refuses_each_bad_value() {
+    let base = "id = \"a\"\nimage = \"i\"\n";
+    let cases = [
+        ("memory = \"512\"", "memory"),
+        ("memory = \"1.5g\"", "memory"),
+        ("memory = \"0m\"", "memory"),
+        ("memory = \"12k\"", "memory"),
+        ("ports = [\"80\"]", "ports"),
+        ("ports = [\"0:80\"]", "ports"),
+        ("ports = [\"80:70000\"]", "ports"),
+        ("ports = [\"80:80/sctp\"]", "ports"),
+        ("volumes = [\"/host/path:/data\"]", "volumes"),
+        ("volumes = [\"data:relative\"]", "volumes"),
+        ("volumes = [\"data:/a/../../etc\"]", "volumes"),
+        ("network = \"bridge\"", "network"),
+        ("requires = [\"../x\"]", "requires"),
+        ("requires = [\"a\"]", "requires"),
+        ("command = []", "command"),
+        ("restart = \"sometimes\"", "restart"),
+        ("memory = 64", "memory"),
+        ("colour = \"red\"", "colour"),
+    ];
+    for (extra, key) in cases {
+        let (line, got_key, what) = refusal(&format!("{base}{extra}\n"));
+        assert_eq!((line, got_key.as_str()), (Some(3), key), "{extra}: {what}");
+    }
+}
+
+#[test]
+fn refuses_bad_tables() {
+    let base = "id = \"a\"\nimage = \"i\"\n";
+    let (_, key, _) = refusal(&format!("{base}[health]\nhttp = {{ port = 1, path = \"/\" }}\ntcp = {{ port = 2 }}\n"));
+    assert_eq!(key, "health");
+    let (_, key, _) = refusal(&format!("{base}[health]\n"));
+    assert_eq!(key, "health");
+    let (_, key, _) = refusal(&format!("{base}[health]\nhttp = {{ port = 1, path = \"healthz\" }}\n"));
+    assert_eq!(key, "health.http.path");
+    let (_, key, _) = refusal(&format!("{base}[environment]\n\"BAD-NAME\" = \"x\"\n"));
+    assert_eq!(key, "environment.BAD-NAME");
+    let (_, _, what) = refusal("id = \"a\"\n");
+    assert!(what.contains("image"), "{what}");
+}
+
+#[test]
+fn catalog_keeps_good_files_and_reports_bad_ones() {
+    let dir = tempdir("catalog");
+    std::fs::create_dir_all(dir.join("lab")).unwrap();
+    std::fs::write(dir.join("lab/lab-chain.toml"), GOOD).unwrap();
+    std::fs::write(dir.join("lab/broken.toml"), "id = \"broken\"\nimage = \"i\"\nmemory = \"lots\"\n").unwrap();
+    std::fs::write(dir.join("lab/wrong-name.toml"), "id = \"other\"\nimage = \"i\"\n").unwrap();
+    std::fs::write(dir.join("top.toml"), "id = \"top\"\nimage = \"i\"\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
+    let (catalog, errors) = Catalog::load(&dir).unwrap();
+    let ids: Vec<_> = catalog.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["lab-chain", "top"]);
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].ends_with("lab/broken.toml:3: memory: \"lots\" is not a size like \"512m\" or \"2g\""), "{}", messages[0]);
+    assert!(messages[1].ends_with("lab/wrong-name.toml: id: \"other\" does not match the file name"), "{}", messages[1]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A fresh, empty folder under the system temp dir.
+pub fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orch-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
