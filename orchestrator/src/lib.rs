@@ -6,3 +6,7 @@ pub mod manifest;
 pub mod quadlet;
 
 pub use error::{Error, Result};
+pub mod backend;
+pub mod fsutil;
+pub mod log;
+pub mod time;

@@ -1,0 +1,13 @@
+//! Backends: the one trait that runs apps, its Quadlet and legacy implementations, and the
+//! command runner at the edge that counts every `systemctl` and `podman` invocation.
+
+pub mod fake;
+mod legacy;
+mod model;
+mod quadlet;
+mod runner;
+
+pub use legacy::LegacyBackend;
+pub use model::{Backend, BackendKind, Observed, RunState};
+pub use quadlet::QuadletBackend;
+pub use runner::{Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner};
