@@ -28,14 +28,26 @@ pub enum Mode {
 }
 
 impl Mode {
+    const ALL: [Self; 5] = [
+        Self::Chain,
+        Self::Wallet,
+        Self::Index,
+        Self::Explorer,
+        Self::ChainUi,
+    ];
+
     fn parse(name: &str) -> Option<Self> {
-        match name {
-            "chain" => Some(Self::Chain),
-            "wallet" => Some(Self::Wallet),
-            "index" => Some(Self::Index),
-            "explorer" => Some(Self::Explorer),
-            "chain-ui" => Some(Self::ChainUi),
-            _ => None,
+        Self::ALL.into_iter().find(|mode| mode.name() == name)
+    }
+
+    /// The mode's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chain => "chain",
+            Self::Wallet => "wallet",
+            Self::Index => "index",
+            Self::Explorer => "explorer",
+            Self::ChainUi => "chain-ui",
         }
     }
 

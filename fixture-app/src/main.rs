@@ -66,7 +66,7 @@ async fn run(args: Args) -> Result<(), Error> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("read the bound address", e))?;
-    eprintln!("fixture-app: {:?} listening on {addr}", args.mode);
+    eprintln!("fixture-app: {} listening on {addr}", args.mode.name());
     let app = async move {
         match args.mode {
             Mode::Chain => {
