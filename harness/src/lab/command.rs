@@ -1,25 +1,125 @@
-//! The `harness lab` subcommands and their entry point.
+//! The `harness lab` subcommands, their errors, and their entry point.
+
+use std::path::PathBuf;
+
+use super::{backend, down, layout, status, supervise, up};
 
 /// `harness lab ...`
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum LabCommand {
     /// Build (or reuse) and boot the two lab nodes, install the orchestrator and fixture apps.
-    Up,
+    Up(up::UpOptions),
     /// Stop the nodes and remove every namespace, link, mount and process the lab made.
     Down,
-    /// Print each node's state.
+    /// Print each node's state: booted, SSH, orchestrator, apps installed.
     Status,
+    /// Switch a node's orchestrator backend (uninstalls its apps, keeping their data).
+    Backend {
+        /// The node (`lab-228`, `lab-198`).
+        node: String,
+        /// `quadlet` (the default) or `legacy` (the old `podman create` path).
+        backend: BackendKind,
+    },
+    /// Internal: boot a node and boot it again when it reboots (started by `lab up`).
+    #[command(hide = true)]
+    Supervise {
+        /// The node.
+        node: String,
+    },
+}
+
+/// The orchestrator backends a node can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// Apps as rootless Quadlet units under the user's systemd.
+    Quadlet,
+    /// Apps as containers parented under the orchestrator's own service.
+    Legacy,
 }
 
 /// Why a lab command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
-    /// Placeholder until the lab lands.
-    #[error("failed to run lab command: not built yet")]
-    NotBuilt,
+    /// Not root.
+    #[error("failed to manage the lab: it needs root (network namespaces, nspawn); run as root")]
+    NotRoot,
+    /// Host tools missing.
+    #[error("failed to find {missing} on this machine: apt-get install {packages}")]
+    MissingTools {
+        /// The missing programs.
+        missing: String,
+        /// The Debian packages that provide them.
+        packages: String,
+    },
+    /// A command failed.
+    #[error("failed to run `{command}`: {detail}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// Its exit status and stderr.
+        detail: String,
+    },
+    /// A file operation failed.
+    #[error("failed to write or read {path}: {detail}")]
+    Io {
+        /// The path.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// An unknown node name.
+    #[error("unknown lab node {name:?} (known: lab-228, lab-198)")]
+    UnknownNode {
+        /// The name given.
+        name: String,
+    },
+    /// The node is not booted.
+    #[error("lab node {node} is not running: run harness lab up")]
+    NodeDown {
+        /// The node.
+        node: String,
+    },
+    /// A wait ran out.
+    #[error("lab node {node}: timed out waiting for {what}")]
+    Timeout {
+        /// The node.
+        node: String,
+        /// What was awaited.
+        what: String,
+    },
+    /// The orchestrator refused or failed a call.
+    #[error("lab node {node}: orchestrator call {method} failed: {detail}")]
+    Orchestrator {
+        /// The node.
+        node: String,
+        /// The JSON-RPC method.
+        method: String,
+        /// The error.
+        detail: String,
+    },
+    /// `lab down` found things it could not remove.
+    #[error("failed to clear the lab: left behind {0}")]
+    Leftovers(String),
+    /// The workspace (fleet.toml) was not found.
+    #[error("failed to find the workspace: no fleet.toml in {0} or above")]
+    NoWorkspace(PathBuf),
 }
 
 /// Runs a lab subcommand; returns the process exit code.
-pub fn run(_cmd: &LabCommand) -> Result<i32, LabError> {
-    Err(LabError::NotBuilt)
+pub fn run(cmd: &LabCommand) -> Result<i32, LabError> {
+    if !super::host::is_root() {
+        return Err(LabError::NotRoot);
+    }
+    let node = |name: &str| {
+        layout::node(name).ok_or_else(|| LabError::UnknownNode { name: name.into() })
+    };
+    match cmd {
+        LabCommand::Up(options) => up::up(options),
+        LabCommand::Down => down::down(),
+        LabCommand::Status => status::status(),
+        LabCommand::Backend { node: name, backend } => {
+            backend::switch(&node(name)?, *backend == BackendKind::Quadlet)
+        }
+        LabCommand::Supervise { node: name } => supervise::supervise(&node(name)?),
+    }
 }

@@ -1,0 +1,88 @@
+//! Where the lab lives: its names, addresses and paths. `fleet.toml`'s `lab` fleet mirrors it.
+
+use std::path::PathBuf;
+
+/// The host bridge every node's veth hangs off; the route guard checks routes use it.
+pub const LAB_INTERFACE: &str = "archy-lab0";
+/// The host's address on the lab bridge.
+pub const HOST_ADDRESS: &str = "10.77.0.1";
+/// Prefix length of the lab network.
+pub const PREFIX_LEN: u8 = 24;
+/// The app user inside every node.
+pub const APP_USER: &str = "archy";
+/// The app user's uid inside every node.
+pub const APP_UID: u32 = 1000;
+/// Debian suite of the node image (Debian 12's podman has no Quadlet).
+pub const SUITE: &str = "trixie";
+/// Debian mirror used by debootstrap; a package registry, the only outside host the lab uses.
+pub const MIRROR: &str = "http://deb.debian.org/debian";
+/// Packages of the node image.
+pub const PACKAGES: &str = "systemd,systemd-sysv,dbus,openssh-server,podman,iproute2,curl,\
+ca-certificates,nftables,passt,uidmap,dbus-user-session";
+/// Bumped when the base provisioning changes, so an old cached base is provisioned again.
+pub const BASE_STAMP: &str = "archy-lab-base-v1";
+
+/// One lab node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabNode {
+    /// Its name: machine name, network namespace and fleet node name.
+    pub name: &'static str,
+    /// Its address on the lab network.
+    pub address: &'static str,
+    /// Host-side veth name.
+    pub veth: &'static str,
+}
+
+/// The two lab nodes, mirroring the release fleet's `.228` and `.198`.
+pub const NODES: [LabNode; 2] = [
+    LabNode {
+        name: "lab-228",
+        address: "10.77.0.228",
+        veth: "vl-228",
+    },
+    LabNode {
+        name: "lab-198",
+        address: "10.77.0.198",
+        veth: "vl-198",
+    },
+];
+
+/// Looks a node up by name.
+pub fn node(name: &str) -> Option<LabNode> {
+    NODES.into_iter().find(|n| n.name == name)
+}
+
+/// Cache of the debootstrapped, provisioned base root filesystem (kept across `lab down`).
+pub fn base_dir() -> PathBuf {
+    PathBuf::from("/var/cache/archy-lab/base")
+}
+
+/// State of the lab: node copies, keys, secrets, supervisor pid files and logs.
+pub fn state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/archy-lab")
+}
+
+/// A node's root filesystem.
+pub fn node_dir(node: &LabNode) -> PathBuf {
+    state_dir().join("nodes").join(node.name)
+}
+
+/// The harness's SSH key (generated per lab, never committed).
+pub fn ssh_key() -> PathBuf {
+    state_dir().join("ssh/id_ed25519")
+}
+
+/// The lab's known_hosts, written from the nodes' own host key files.
+pub fn known_hosts() -> PathBuf {
+    state_dir().join("ssh/known_hosts")
+}
+
+/// The orchestrator password of this lab (generated per lab, mode 0600).
+pub fn password_file() -> PathBuf {
+    state_dir().join("secrets/orchestrator-password")
+}
+
+/// Pid files and logs of supervisors.
+pub fn run_dir() -> PathBuf {
+    state_dir().join("run")
+}

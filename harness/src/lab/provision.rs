@@ -1,0 +1,343 @@
+//! What goes into a node's root filesystem: the base settings every node shares (app user,
+//! linger, the three podman settings the sandbox needs) and each node's own files (host key,
+//! harness key, orchestrator, catalog, fixture image sources).
+
+use std::{
+    fs,
+    os::unix::fs::symlink,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use super::{
+    LabError,
+    host::{run, write_atomic},
+    layout::{APP_UID, APP_USER, BASE_STAMP, LabNode},
+};
+
+/// The text of a file and its mode, relative to a root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// Path inside the root, absolute.
+    pub path: &'static str,
+    /// Contents.
+    pub contents: String,
+    /// Permission bits.
+    pub mode: u32,
+}
+
+fn file(path: &'static str, contents: &str) -> FileSpec {
+    FileSpec {
+        path,
+        contents: contents.to_owned(),
+        mode: 0o644,
+    }
+}
+
+/// Files every node shares.
+pub fn base_files() -> Vec<FileSpec> {
+    // cgroups: v1 hierarchies are read-only inside nspawn; keyring: nspawn's seccomp filter
+    // refuses keyctl. Memory limits are therefore not enforced on lab nodes.
+    let containers_conf = "[containers]\ncgroups = \"disabled\"\nkeyring = false\n";
+    vec![
+        file(
+            "/etc/containers/containers.conf.d/50-lab.conf",
+            containers_conf,
+        ),
+        file(
+            "/home/archy/.config/containers/containers.conf.d/50-lab.conf",
+            containers_conf,
+        ),
+        // Quadlet writes --cgroups=split otherwise, which crun cannot honour here.
+        file(
+            "/home/archy/.config/containers/systemd/container.d/10-lab.conf",
+            "[Container]\nCgroupsMode=disabled\n",
+        ),
+        // pasta needs /dev/net/tun readable by the user; nspawn creates it 0600.
+        file("/etc/tmpfiles.d/lab-tun.conf", "z /dev/net/tun 0666 - - -\n"),
+        file(
+            "/etc/ssh/sshd_config.d/50-lab.conf",
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\nUseDNS no\n",
+        ),
+        // The lab has no DNS and no route out; nothing in a node should try to resolve names.
+        file("/etc/resolv.conf", ""),
+        file(
+            "/etc/containers/registries.conf.d/50-lab.conf",
+            "unqualified-search-registries = []\n",
+        ),
+        file("/etc/archy-lab-base", &format!("{BASE_STAMP}\n")),
+    ]
+}
+
+/// Units masked in every node: modules-load fails in a container (leaving the system
+/// `degraded`), and the apt timers would only try to reach the network.
+pub const MASKED_UNITS: [&str; 3] = [
+    "systemd-modules-load.service",
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+];
+
+/// The orchestrator's config inside a node.
+pub fn orchestrator_config(password_hash: &str, use_quadlet: bool) -> String {
+    format!(
+        "# Written by `harness lab up`.\n\
+         listen = \"0.0.0.0:5678\"\n\
+         catalog_dir = \"/usr/share/orchestrator/catalog\"\n\
+         unit_dir = \"/home/{APP_USER}/.config/containers/systemd\"\n\
+         data_dir = \"/var/lib/orchestrator\"\n\
+         use_quadlet_backends = {use_quadlet}\n\
+         password_hash = \"{password_hash}\"\n\
+         session_ttl_secs = 3600\n\
+         reconcile_interval_secs = 5\n"
+    )
+}
+
+/// Node-specific `/etc/hosts`.
+pub fn hosts_file(node: &LabNode) -> String {
+    format!(
+        "127.0.0.1 localhost\n::1 localhost\n127.0.1.1 {0}\n{1} {0}\n",
+        node.name, node.address
+    )
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> LabError + '_ {
+    move |e| LabError::Io {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn inside(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
+}
+
+fn write_specs(root: &Path, specs: &[FileSpec]) -> Result<(), LabError> {
+    for spec in specs {
+        write_atomic(&inside(root, spec.path), spec.contents.as_bytes(), spec.mode)?;
+    }
+    Ok(())
+}
+
+fn link(root: &Path, link_path: &str, target: &str) -> Result<(), LabError> {
+    let at = inside(root, link_path);
+    if fs::symlink_metadata(&at).is_ok() {
+        fs::remove_file(&at).map_err(io(&at))?;
+    }
+    fs::create_dir_all(at.parent().unwrap_or(root)).map_err(io(&at))?;
+    symlink(target, &at).map_err(io(&at))
+}
+
+/// Applies the shared settings to a freshly debootstrapped root (idempotent).
+pub fn provision_base(root: &Path) -> Result<(), LabError> {
+    if !inside(root, &format!("/home/{APP_USER}")).exists() {
+        run(Command::new("chroot").arg(root).args([
+            "useradd",
+            "-m",
+            "-u",
+            &APP_UID.to_string(),
+            "-s",
+            "/bin/bash",
+            APP_USER,
+        ]))?;
+    }
+    // Linger starts user@1000 at boot, so Quadlet apps start without a login.
+    write_atomic(
+        &inside(root, &format!("/var/lib/systemd/linger/{APP_USER}")),
+        b"",
+        0o644,
+    )?;
+    fs::remove_file(inside(root, "/etc/resolv.conf")).ok();
+    write_specs(root, &base_files())?;
+    for unit in MASKED_UNITS {
+        link(root, &format!("/etc/systemd/system/{unit}"), "/dev/null")?;
+    }
+    // Quadlet units wait for network-online.target; with no network manager in the node it is
+    // never reached unless something wants it, and every start would wait 90 s.
+    link(
+        root,
+        "/etc/systemd/system/multi-user.target.wants/network-online.target",
+        "/usr/lib/systemd/system/network-online.target",
+    )?;
+    run(Command::new("chroot").arg(root).args([
+        "chown",
+        "-R",
+        &format!("{APP_USER}:{APP_USER}"),
+        &format!("/home/{APP_USER}/.config"),
+    ]))?;
+    for key in ["rsa", "ecdsa", "ed25519"] {
+        fs::remove_file(inside(root, &format!("/etc/ssh/ssh_host_{key}_key"))).ok();
+        fs::remove_file(inside(root, &format!("/etc/ssh/ssh_host_{key}_key.pub"))).ok();
+    }
+    Ok(())
+}
+
+/// What a node needs besides the base: binaries, config, keys.
+pub struct NodeInputs<'a> {
+    /// The orchestrator binary to install.
+    pub orchestrator_bin: &'a Path,
+    /// Its system unit file.
+    pub orchestrator_unit: &'a Path,
+    /// The lab catalog folder (manifests).
+    pub catalog_dir: &'a Path,
+    /// The static fixture binary.
+    pub fixture_bin: &'a Path,
+    /// The fixture's Containerfile.
+    pub containerfile: &'a Path,
+    /// The harness's public key, for root's authorized_keys.
+    pub harness_pubkey: &'a str,
+    /// The orchestrator's password hash.
+    pub password_hash: &'a str,
+}
+
+/// What changed while provisioning a node, so a running node restarts only what it must.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// The orchestrator binary, unit or config changed.
+    pub orchestrator: bool,
+    /// The fixture binary changed (the image must be built again).
+    pub fixture: bool,
+}
+
+/// Copies `src` to `dst` inside root when it differs; returns whether it changed.
+fn install(src: &Path, dst: &Path, mode: u32) -> Result<bool, LabError> {
+    let new = fs::read(src).map_err(io(src))?;
+    if fs::read(dst).is_ok_and(|old| old == new) {
+        return Ok(false);
+    }
+    write_atomic(dst, &new, mode)?;
+    Ok(true)
+}
+
+fn put(dst: &Path, contents: &str, mode: u32) -> Result<bool, LabError> {
+    if fs::read(dst).is_ok_and(|old| old == contents.as_bytes()) {
+        return Ok(false);
+    }
+    write_atomic(dst, contents.as_bytes(), mode)?;
+    Ok(true)
+}
+
+/// Writes a node's own files into its root (idempotent; reports what changed).
+pub fn provision_node(
+    root: &Path,
+    node: &LabNode,
+    inputs: &NodeInputs,
+    use_quadlet: bool,
+) -> Result<Changes, LabError> {
+    let mut changes = Changes::default();
+    put(&inside(root, "/etc/hostname"), &format!("{}\n", node.name), 0o644)?;
+    put(&inside(root, "/etc/hosts"), &hosts_file(node), 0o644)?;
+    let host_key = inside(root, "/etc/ssh/ssh_host_ed25519_key");
+    if !host_key.exists() {
+        run(Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f"])
+            .arg(&host_key))?;
+    }
+    put(
+        &inside(root, "/root/.ssh/authorized_keys"),
+        inputs.harness_pubkey,
+        0o600,
+    )?;
+    changes.orchestrator |= install(
+        inputs.orchestrator_bin,
+        &inside(root, "/usr/local/bin/orchestrator"),
+        0o755,
+    )?;
+    changes.orchestrator |= install(
+        inputs.orchestrator_unit,
+        &inside(root, "/etc/systemd/system/orchestrator.service"),
+        0o644,
+    )?;
+    changes.orchestrator |= put(
+        &inside(root, "/etc/orchestrator/config.toml"),
+        &orchestrator_config(inputs.password_hash, use_quadlet),
+        0o640,
+    )?;
+    link(
+        root,
+        "/etc/systemd/system/multi-user.target.wants/orchestrator.service",
+        "/etc/systemd/system/orchestrator.service",
+    )?;
+    let catalog = inside(root, "/usr/share/orchestrator/catalog");
+    fs::create_dir_all(&catalog).map_err(io(&catalog))?;
+    for entry in fs::read_dir(inputs.catalog_dir).map_err(io(inputs.catalog_dir))? {
+        let path = entry.map_err(io(inputs.catalog_dir))?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let name = path.file_name().unwrap_or_default();
+            changes.orchestrator |= install(&path, &catalog.join(name), 0o644)?;
+        }
+    }
+    changes.fixture |= install(
+        inputs.fixture_bin,
+        &inside(root, "/usr/share/lab-app/fixture-app"),
+        0o755,
+    )?;
+    install(
+        inputs.containerfile,
+        &inside(root, "/usr/share/lab-app/Containerfile"),
+        0o644,
+    )?;
+    let data = inside(root, "/var/lib/orchestrator");
+    fs::create_dir_all(&data).map_err(io(&data))?;
+    run(Command::new("chroot").arg(root).args([
+        "chown",
+        &format!("{APP_USER}:{APP_USER}"),
+        "/var/lib/orchestrator",
+        "/etc/orchestrator/config.toml",
+    ]))?;
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orchestrator_config_is_exact() {
+        assert_eq!(
+            orchestrator_config("pbkdf2-sha256$1$00$00", false),
+            "# Written by `harness lab up`.\n\
+             listen = \"0.0.0.0:5678\"\n\
+             catalog_dir = \"/usr/share/orchestrator/catalog\"\n\
+             unit_dir = \"/home/archy/.config/containers/systemd\"\n\
+             data_dir = \"/var/lib/orchestrator\"\n\
+             use_quadlet_backends = false\n\
+             password_hash = \"pbkdf2-sha256$1$00$00\"\n\
+             session_ttl_secs = 3600\n\
+             reconcile_interval_secs = 5\n"
+        );
+    }
+
+    #[test]
+    fn hosts_file_names_the_node() {
+        let node = super::super::layout::NODES[0];
+        assert_eq!(
+            hosts_file(&node),
+            "127.0.0.1 localhost\n::1 localhost\n127.0.1.1 lab-228\n10.77.0.228 lab-228\n"
+        );
+    }
+
+    #[test]
+    fn base_files_hold_the_three_sandbox_settings() {
+        let files = base_files();
+        let text = |p: &str| {
+            files
+                .iter()
+                .find(|f| f.path == p)
+                .map(|f| f.contents.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            text("/etc/containers/containers.conf.d/50-lab.conf"),
+            "[containers]\ncgroups = \"disabled\"\nkeyring = false\n"
+        );
+        assert_eq!(
+            text("/home/archy/.config/containers/systemd/container.d/10-lab.conf"),
+            "[Container]\nCgroupsMode=disabled\n"
+        );
+        assert_eq!(
+            text("/etc/tmpfiles.d/lab-tun.conf"),
+            "z /dev/net/tun 0666 - - -\n"
+        );
+    }
+}
