@@ -10,4 +10,4 @@ mod runner;
 pub use legacy::LegacyBackend;
 pub use model::{Backend, BackendKind, Observed, RunState};
 pub use quadlet::QuadletBackend;
-pub use runner::{Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner};
+pub use runner::{Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner, reset_thread_calls, thread_calls};
