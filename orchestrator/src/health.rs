@@ -35,7 +35,8 @@ fn connect(port: u16) -> Option<TcpStream> {
 /// Whether `GET path` answers 2xx or 3xx.
 fn http_ok(port: u16, path: &str) -> Option<bool> {
     let mut s = connect(port)?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).ok()?;
     let mut head = [0u8; 12];
     s.read_exact(&mut head).ok()?;
     let status = std::str::from_utf8(&head).ok()?;
@@ -55,8 +56,14 @@ mod tests {
         let port = l.local_addr().unwrap().port();
         std::thread::spawn(move || {
             if let Ok((mut s, _)) = l.accept() {
+                let mut seen = Vec::new();
                 let mut buf = [0u8; 512];
-                let _ = s.read(&mut buf);
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
                 let _ = s.write_all(reply.as_bytes());
             }
         });
@@ -71,7 +78,8 @@ mod tests {
         assert_eq!(probe(&Health::Http { port, path: "/healthz".into() }, &id, &cmd), HealthState::Healthy);
         let port = serve_once("HTTP/1.1 503 Service Unavailable\r\n\r\n");
         assert_eq!(probe(&Health::Http { port, path: "/healthz".into() }, &id, &cmd), HealthState::Unhealthy);
-        let port = serve_once("");
+        let open = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = open.local_addr().unwrap().port();
         assert_eq!(probe(&Health::Tcp { port }, &id, &cmd), HealthState::Healthy);
         let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         assert_eq!(probe(&Health::Tcp { port: closed }, &id, &cmd), HealthState::Unhealthy);

@@ -16,3 +16,6 @@ pub mod ops;
 pub mod reconcile;
 pub mod state;
 pub mod status;
+pub mod auth;
+pub mod config;
+pub mod api;

@@ -2,7 +2,7 @@
 
 mod app_id;
 mod catalog;
-mod check;
+pub(crate) mod check;
 mod model;
 mod wire;
 

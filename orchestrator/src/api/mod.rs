@@ -1,0 +1,9 @@
+//! The HTTP face: JSON-RPC 2.0 at `/rpc`, login and dashboard pages, and the app UI proxy.
+
+mod http;
+mod pages;
+mod proxy;
+mod rpc;
+mod server;
+
+pub use server::{Api, serve};

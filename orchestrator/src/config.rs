@@ -1,0 +1,139 @@
+//! The orchestrator's config file: wire struct (unknown keys refused) checked into `Config`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::auth::PasswordHash;
+use crate::error::{Error, Result};
+use crate::manifest::check::toml_error;
+use crate::quadlet::PodmanVersion;
+
+/// The default config path.
+pub const DEFAULT_PATH: &str = "/etc/orchestrator/config.toml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireConfig {
+    #[serde(default = "default_listen")]
+    listen: String,
+    catalog_dir: PathBuf,
+    unit_dir: PathBuf,
+    data_dir: PathBuf,
+    #[serde(default = "yes")]
+    use_quadlet_backends: bool,
+    password_hash: String,
+    #[serde(default = "default_ttl")]
+    session_ttl_secs: u64,
+    #[serde(default = "default_interval")]
+    reconcile_interval_secs: u64,
+    podman_version: Option<String>,
+    runtime_dir: Option<PathBuf>,
+}
+
+fn default_listen() -> String {
+    "0.0.0.0:5678".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_ttl() -> u64 {
+    3600
+}
+fn default_interval() -> u64 {
+    10
+}
+
+/// The checked config.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the API listens.
+    pub listen: SocketAddr,
+    /// The catalog folder.
+    pub catalog_dir: PathBuf,
+    /// The user's Quadlet folder.
+    pub unit_dir: PathBuf,
+    /// Where the state file lives.
+    pub data_dir: PathBuf,
+    /// Quadlet backend (true) or legacy (false).
+    pub use_quadlet_backends: bool,
+    /// The login password's hash.
+    pub password_hash: PasswordHash,
+    /// Session lifetime in seconds.
+    pub session_ttl_secs: u64,
+    /// Seconds between reconcile ticks.
+    pub reconcile_interval_secs: u64,
+    /// A podman version to assume instead of asking `podman --version`.
+    pub podman_version: Option<PodmanVersion>,
+    /// `$XDG_RUNTIME_DIR` override (where Quadlet's cid files are).
+    pub runtime_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads and checks the config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+        Config::parse(path, &text)
+    }
+
+    /// Checks config text; `path` is only used in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let w: WireConfig = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+        let bad = |key: &str, what: String| Error::Invalid { file: path.to_owned(), line: line_of_key(text, key), key: key.into(), what };
+        let listen = w.listen.parse().map_err(|_| bad("listen", format!("{:?} is not an address like 0.0.0.0:5678", w.listen)))?;
+        // The message never repeats the value: it may be a secret pasted in the wrong place.
+        let password_hash = PasswordHash::parse(&w.password_hash).map_err(|e| bad("password_hash", e.to_string()))?;
+        let podman_version = w
+            .podman_version
+            .map(|v| PodmanVersion::parse(&v).map_err(|_| bad("podman_version", format!("{v:?} is not a version like 5.4.2"))))
+            .transpose()?;
+        for (key, v) in [("session_ttl_secs", w.session_ttl_secs), ("reconcile_interval_secs", w.reconcile_interval_secs)] {
+            if v == 0 {
+                return Err(bad(key, "must be at least 1".into()));
+            }
+        }
+        Ok(Config {
+            listen,
+            catalog_dir: w.catalog_dir,
+            unit_dir: w.unit_dir,
+            data_dir: w.data_dir,
+            use_quadlet_backends: w.use_quadlet_backends,
+            password_hash,
+            session_ttl_secs: w.session_ttl_secs,
+            reconcile_interval_secs: w.reconcile_interval_secs,
+            podman_version,
+            runtime_dir: w.runtime_dir,
+        })
+    }
+}
+
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key)).map(|n| n + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let c = Config::parse(Path::new("config.example.toml"), include_str!("../config.example.toml")).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:5678".parse().unwrap());
+        assert!(c.use_quadlet_backends);
+        assert_eq!((c.session_ttl_secs, c.reconcile_interval_secs), (3600, 10));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let base = include_str!("../config.example.toml");
+        let e = Config::parse(Path::new("c.toml"), &format!("{base}\nbogus = 1\n")).unwrap_err().to_string();
+        assert!(e.starts_with("failed to load c.toml:") && e.contains("bogus"), "{e}");
+        let text = base.replace("listen = \"0.0.0.0:5678\"", "listen = \"nowhere\"");
+        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err().to_string();
+        assert!(e.contains(": listen: \"nowhere\" is not an address"), "{e}");
+        let text = base.replace("password_hash = \"", "password_hash = \"hunter2");
+        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err().to_string();
+        assert!(e.contains("password_hash") && !e.contains("hunter2"), "{e}");
+    }
+}
