@@ -150,7 +150,11 @@ impl Cx<'_> {
     /// The 1-based line holding byte `offset`.
     fn line(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 
     /// An `Invalid` error at `span`.
@@ -213,15 +217,12 @@ impl Cx<'_> {
         let line_end = self.text[offset..]
             .find('\n')
             .map_or(self.text.len(), |i| offset + i);
-        self.text[..line_end]
-            .lines()
-            .filter_map(|l| {
-                let l = l.trim();
-                l.starts_with('[')
-                    .then(|| l.split('#').next().unwrap_or(l).trim())
-                    .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_owned())
-            })
-            .last()
+        self.text[..line_end].lines().rev().find_map(|l| {
+            let l = l.trim();
+            l.starts_with('[')
+                .then(|| l.split('#').next().unwrap_or(l).trim())
+                .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_owned())
+        })
     }
 }
 
@@ -251,10 +252,18 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
     for r in &wire.requires {
         let id = app_id(cx, "requires", r)?;
         if id == app {
-            return Err(cx.err(r.span(), "requires", format!("app {:?} requires itself", r.get_ref())));
+            return Err(cx.err(
+                r.span(),
+                "requires",
+                format!("app {:?} requires itself", r.get_ref()),
+            ));
         }
         if requires.contains(&id) {
-            return Err(cx.err(r.span(), "requires", format!("app {:?} is listed twice", r.get_ref())));
+            return Err(cx.err(
+                r.span(),
+                "requires",
+                format!("app {:?} is listed twice", r.get_ref()),
+            ));
         }
         requires.push(id);
         requires_lines.push(cx.line(r.span().start));
@@ -263,7 +272,10 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
     let mut volumes = Vec::new();
     for v in &wire.volumes {
         let name = v.get_ref();
-        let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        let ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -386,10 +398,13 @@ fn budget(cx: &Cx, key: &str, value: &Spanned<i64>) -> Result<Duration, SuiteErr
 /// A checked TCP port.
 fn port(cx: &Cx, key: &str, value: &Spanned<i64>) -> Result<u16, SuiteError> {
     let n = *value.get_ref();
-    u16::try_from(n)
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or_else(|| cx.err(value.span(), key, format!("port must be between 1 and 65535, got {n}")))
+    u16::try_from(n).ok().filter(|p| *p != 0).ok_or_else(|| {
+        cx.err(
+            value.span(),
+            key,
+            format!("port must be between 1 and 65535, got {n}"),
+        )
+    })
 }
 
 /// A required key of a probe table.
@@ -404,7 +419,10 @@ fn required<'a, T>(
         cx.err(
             table.span(),
             key,
-            format!("missing key `{}` (required by kind {kind:?})", key.rsplit('.').next().unwrap_or(key)),
+            format!(
+                "missing key `{}` (required by kind {kind:?})",
+                key.rsplit('.').next().unwrap_or(key)
+            ),
         )
     })
 }
@@ -430,14 +448,22 @@ fn abs_path(cx: &Cx, key: &str, value: &Option<Spanned<String>>) -> Result<Strin
     match value {
         None => Ok("/".into()),
         Some(v) if v.get_ref().starts_with('/') => Ok(v.get_ref().clone()),
-        Some(v) => Err(cx.err(v.span(), key, format!("path {:?} must start with /", v.get_ref()))),
+        Some(v) => Err(cx.err(
+            v.span(),
+            key,
+            format!("path {:?} must start with /", v.get_ref()),
+        )),
     }
 }
 
 /// A JSON pointer (`/result/height`, or empty for the whole reply).
 fn pointer(cx: &Cx, key: &str, span: Range<usize>, p: &str) -> Result<String, SuiteError> {
     if !p.is_empty() && !p.starts_with('/') {
-        return Err(cx.err(span, key, format!("JSON pointer {p:?} must be empty or start with /")));
+        return Err(cx.err(
+            span,
+            key,
+            format!("JSON pointer {p:?} must be empty or start with /"),
+        ));
     }
     Ok(p.to_owned())
 }
@@ -450,25 +476,45 @@ fn json_expect(
     let Some(v) = value else { return Ok(None) };
     let shape = "must be { pointer = \"/result/...\", value = ... }";
     let toml::Value::Table(t) = v.get_ref() else {
-        return Err(cx.err(v.span(), "rpc.expect", format!("{shape}, got {}", v.get_ref())));
+        return Err(cx.err(
+            v.span(),
+            "rpc.expect",
+            format!("{shape}, got {}", v.get_ref()),
+        ));
     };
     if let Some(k) = t.keys().find(|k| *k != "pointer" && *k != "value") {
-        return Err(cx.err(v.span(), &format!("rpc.expect.{k}"), format!("unknown key; {shape}")));
+        return Err(cx.err(
+            v.span(),
+            &format!("rpc.expect.{k}"),
+            format!("unknown key; {shape}"),
+        ));
     }
     let Some(toml::Value::String(p)) = t.get("pointer") else {
-        return Err(cx.err(v.span(), "rpc.expect.pointer", format!("missing or not a string; {shape}")));
+        return Err(cx.err(
+            v.span(),
+            "rpc.expect.pointer",
+            format!("missing or not a string; {shape}"),
+        ));
     };
     let Some(expected) = t.get("value") else {
         return Err(cx.err(v.span(), "rpc.expect.value", format!("missing; {shape}")));
     };
     let p = pointer(cx, "rpc.expect.pointer", v.span(), p)?;
-    let json = serde_json::to_value(expected)
-        .map_err(|e| cx.err(v.span(), "rpc.expect.value", format!("not a JSON value: {e}")))?;
+    let json = serde_json::to_value(expected).map_err(|e| {
+        cx.err(
+            v.span(),
+            "rpc.expect.value",
+            format!("not a JSON value: {e}"),
+        )
+    })?;
     Ok(Some((p, json)))
 }
 
 /// `expect = "text"` of a TCP or SSH probe.
-fn text_expect(cx: &Cx, value: &Option<Spanned<toml::Value>>) -> Result<Option<String>, SuiteError> {
+fn text_expect(
+    cx: &Cx,
+    value: &Option<Spanned<toml::Value>>,
+) -> Result<Option<String>, SuiteError> {
     match value {
         None => Ok(None),
         Some(v) => match v.get_ref() {
@@ -494,7 +540,11 @@ fn rpc_probe(cx: &Cx, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
             Ok(Probe::AppJsonRpc {
                 port: port(cx, "rpc.port", required(cx, p, "rpc.port", kind, &w.port)?)?,
                 path: abs_path(cx, "rpc.path", &w.path)?,
-                method: non_empty(cx, "rpc.method", required(cx, p, "rpc.method", kind, &w.method)?)?,
+                method: non_empty(
+                    cx,
+                    "rpc.method",
+                    required(cx, p, "rpc.method", kind, &w.method)?,
+                )?,
                 expect: json_expect(cx, &w.expect)?,
             })
         }
@@ -505,11 +555,16 @@ fn rpc_probe(cx: &Cx, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
             unused(cx, "rpc.command", kind, &w.command)?;
             let params = match &w.params {
                 None => serde_json::Value::Object(serde_json::Map::new()),
-                Some(t) => serde_json::to_value(t.get_ref())
-                    .map_err(|e| cx.err(t.span(), "rpc.params", format!("not a JSON object: {e}")))?,
+                Some(t) => serde_json::to_value(t.get_ref()).map_err(|e| {
+                    cx.err(t.span(), "rpc.params", format!("not a JSON object: {e}"))
+                })?,
             };
             Ok(Probe::OrchestratorRpc {
-                method: non_empty(cx, "rpc.method", required(cx, p, "rpc.method", kind, &w.method)?)?,
+                method: non_empty(
+                    cx,
+                    "rpc.method",
+                    required(cx, p, "rpc.method", kind, &w.method)?,
+                )?,
                 params,
                 expect: json_expect(cx, &w.expect)?,
             })
@@ -521,7 +576,11 @@ fn rpc_probe(cx: &Cx, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
             unused(cx, "rpc.command", kind, &w.command)?;
             Ok(Probe::Tcp {
                 port: port(cx, "rpc.port", required(cx, p, "rpc.port", kind, &w.port)?)?,
-                send: w.send.as_ref().map(|s| non_empty(cx, "rpc.send", s)).transpose()?,
+                send: w
+                    .send
+                    .as_ref()
+                    .map(|s| non_empty(cx, "rpc.send", s))
+                    .transpose()?,
                 expect: text_expect(cx, &w.expect)?,
             })
         }
@@ -532,14 +591,21 @@ fn rpc_probe(cx: &Cx, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
             unused(cx, "rpc.params", kind, &w.params)?;
             unused(cx, "rpc.send", kind, &w.send)?;
             Ok(Probe::Ssh {
-                command: non_empty(cx, "rpc.command", required(cx, p, "rpc.command", kind, &w.command)?)?,
+                command: non_empty(
+                    cx,
+                    "rpc.command",
+                    required(cx, p, "rpc.command", kind, &w.command)?,
+                )?,
                 expect: text_expect(cx, &w.expect)?,
             })
         }
         other => Err(cx.err(
             w.kind.span(),
             "rpc.kind",
-            format!("unknown probe kind {other:?} (known: {})", RPC_KINDS.join(", ")),
+            format!(
+                "unknown probe kind {other:?} (known: {})",
+                RPC_KINDS.join(", ")
+            ),
         )),
     }
 }
@@ -562,7 +628,10 @@ fn ui_probe(cx: &Cx, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
                     return Err(cx.err(
                         v.span(),
                         "ui.path",
-                        format!("path {:?} is below /app/<id>/ and must not start with /", v.get_ref()),
+                        format!(
+                            "path {:?} is below /app/<id>/ and must not start with /",
+                            v.get_ref()
+                        ),
                     ));
                 }
                 Some(v) => v.get_ref().clone(),
@@ -577,11 +646,18 @@ fn ui_probe(cx: &Cx, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
             return Err(cx.err(
                 w.kind.span(),
                 "ui.kind",
-                format!("unknown probe kind {other:?} (known: {})", UI_KINDS.join(", ")),
+                format!(
+                    "unknown probe kind {other:?} (known: {})",
+                    UI_KINDS.join(", ")
+                ),
             ));
         }
     };
-    let contains = w.contains.as_ref().map(|c| non_empty(cx, "ui.contains", c)).transpose()?;
+    let contains = w
+        .contains
+        .as_ref()
+        .map(|c| non_empty(cx, "ui.contains", c))
+        .transpose()?;
     Ok(UiProbe { target, contains })
 }
 

@@ -211,7 +211,9 @@ fn refuses_an_unknown_ui_probe_kind() {
 #[test]
 fn refuses_an_unknown_state_in_not_applicable() {
     assert_eq!(
-        refuse(&format!("{BASE}{PROBES}[not_applicable]\nreinstal = \"typo\"\n")),
+        refuse(&format!(
+            "{BASE}{PROBES}[not_applicable]\nreinstal = \"typo\"\n"
+        )),
         "failed to load suite suites/lab/lab-chain.toml:12: key `not_applicable.reinstal`: \
          unknown state \"reinstal\" (known: present, valid, rpc, ui, stop, start, restart, \
          reinstall, reboot, daemon-restart)"
@@ -254,7 +256,9 @@ fn refuses_bad_ports() {
 #[test]
 fn refuses_missing_keys() {
     assert_eq!(
-        refuse(&format!("# lab chain\nstart_budget_secs = 30\nreboot_budget_secs = 120\n{PROBES}")),
+        refuse(&format!(
+            "# lab chain\nstart_budget_secs = 30\nreboot_budget_secs = 120\n{PROBES}"
+        )),
         "failed to load suite suites/lab/lab-chain.toml:1: key `app`: missing field `app`"
     );
     assert_eq!(
@@ -272,7 +276,9 @@ fn refuses_missing_keys() {
          (required by kind \"tcp\")"
     );
     assert_eq!(
-        refuse(&format!("{BASE}\n[[rpc]]\nkind = \"app-json-rpc\"\nport = 1\n")),
+        refuse(&format!(
+            "{BASE}\n[[rpc]]\nkind = \"app-json-rpc\"\nport = 1\n"
+        )),
         "failed to load suite suites/lab/lab-chain.toml:5: key `rpc.method`: missing key \
          `method` (required by kind \"app-json-rpc\")"
     );
@@ -320,7 +326,10 @@ fn refuses_an_app_not_matching_the_file_stem() {
 #[test]
 fn refuses_an_invalid_app_id() {
     assert_eq!(
-        refuse(&format!("{}{PROBES}", BASE.replace("lab-chain", "Lab_Chain"))),
+        refuse(&format!(
+            "{}{PROBES}",
+            BASE.replace("lab-chain", "Lab_Chain")
+        )),
         "failed to load suite suites/lab/lab-chain.toml:1: key `app`: invalid app id \
          \"Lab_Chain\": must match [a-z0-9][a-z0-9-]{0,62}"
     );
@@ -420,12 +429,16 @@ fn refuses_a_malformed_expect() {
          = \"/result/...\", value = ... }, got \"lab\""
     );
     assert_eq!(
-        refuse(&format!("{BASE}{rpc}expect = {{ pointer = \"/a\", valu = 1 }}\n")),
+        refuse(&format!(
+            "{BASE}{rpc}expect = {{ pointer = \"/a\", valu = 1 }}\n"
+        )),
         "failed to load suite suites/lab/lab-chain.toml:10: key `rpc.expect.valu`: unknown key; \
          must be { pointer = \"/result/...\", value = ... }"
     );
     assert_eq!(
-        refuse(&format!("{BASE}{rpc}expect = {{ pointer = \"a\", value = 1 }}\n")),
+        refuse(&format!(
+            "{BASE}{rpc}expect = {{ pointer = \"a\", value = 1 }}\n"
+        )),
         "failed to load suite suites/lab/lab-chain.toml:10: key `rpc.expect.pointer`: JSON \
          pointer \"a\" must be empty or start with /"
     );
@@ -482,7 +495,13 @@ fn every_shipped_suite_loads() {
     let ids: Vec<&str> = lab.iter().map(|s| s.app.as_str()).collect();
     assert_eq!(
         ids,
-        ["lab-chain", "lab-chain-ui", "lab-explorer", "lab-index", "lab-wallet"]
+        [
+            "lab-chain",
+            "lab-chain-ui",
+            "lab-explorer",
+            "lab-index",
+            "lab-wallet"
+        ]
     );
     for s in &lab {
         assert!(
