@@ -288,3 +288,13 @@ fn a_one_node_run_shows_the_node_and_leaves_both_nodes_unticked() {
     assert_eq!(gate_lines(&md)[1], "- [ ] both nodes: results from lab-228");
     assert_eq!(gate_lines(&md)[5], "- [ ] every applicable cell ●: 0 of 50");
 }
+
+#[test]
+fn the_committed_testing_md_has_one_lab_block_and_keeps_its_intro() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../TESTING.md");
+    let text = fs::read_to_string(path).unwrap();
+    assert_eq!(markers::check(&text, "lab"), Ok(()));
+    assert!(text.contains("<!-- matrix:begin fleet=lab -->"));
+    let intro = &text[..text.find("<!-- matrix:begin fleet=lab -->").unwrap()];
+    assert_eq!(render(&recorded(), &text), format!("{intro}{}", golden()));
+}
