@@ -1,5 +1,15 @@
 //! The coverage matrix: TESTING.md regenerated from `results.json`.
+//!
+//! `results` reads the run, `cells` decides each app x state cell, `render` is the pure
+//! generator, `markers` keeps hand-written text apart from generated blocks, and `regenerate` is
+//! the file-touching shell.
 
+mod cells;
+mod markers;
 mod regenerate;
+mod render;
+mod results;
 
 pub use regenerate::{MatrixError, regenerate};
+pub use render::render;
+pub use results::{CaseOutcome, CaseRecord, NotApplicable, Results, Verdict};

@@ -1,18 +1,690 @@
-//! Parsing suite files into checked `Suite`s.
+//! Parsing suite files into checked `Suite`s: read `suites/<catalog>/*.toml`, deserialize the wire
+//! shape, check every value, and refuse anything odd with the file, line and key.
 
-use std::path::Path;
+use std::{
+    collections::BTreeMap,
+    fs,
+    ops::Range,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use super::Suite;
+use toml::Spanned;
+
+use super::{
+    DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget,
+    wire::{WireData, WireProbe, WireSuite, WireUi},
+};
+use crate::model::{AppId, State};
+
+/// The longest budget a suite may declare; anything longer is a typo, not a budget.
+const MAX_BUDGET_SECS: i64 = 3600;
+
+/// Probe kinds of `[[rpc]]`, in the order error messages list them.
+const RPC_KINDS: [&str; 4] = ["app-json-rpc", "orchestrator-rpc", "tcp", "ssh"];
+
+/// Probe kinds of `[[ui]]`.
+const UI_KINDS: [&str; 3] = ["dashboard", "app-proxy", "direct"];
+
+/// Rules of `[[data]]`.
+const DATA_RULES: [&str; 2] = ["non-decreasing", "unchanged"];
 
 /// Why a suite could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    /// Placeholder until parsing lands.
-    #[error("failed to load suites: not built yet")]
-    NotBuilt,
+    /// The catalog's folder could not be listed.
+    #[error("failed to read suite directory {}: {source}", path.display())]
+    ReadDir {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A suite file could not be read.
+    #[error("failed to read suite {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The catalog's folder holds no suite file.
+    #[error("failed to load suites: no *.toml suite in {}", path.display())]
+    Empty {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A file is not TOML at all.
+    #[error("failed to load suite {}:{line}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the fault.
+        line: usize,
+        /// What the TOML parser said.
+        message: String,
+    },
+    /// A key is missing, unknown, or has a refused value.
+    #[error("failed to load suite {}:{line}: key `{key}`: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the fault.
+        line: usize,
+        /// The key, dotted from the table it sits in (`rpc.port`).
+        key: String,
+        /// What is wrong, with the refused value.
+        message: String,
+    },
 }
 
 /// Loads every suite of `catalog` from `suites_dir/<catalog>/*.toml`, sorted by app id.
-pub fn load_catalog(_suites_dir: &Path, _catalog: &str) -> Result<Vec<Suite>, SuiteError> {
-    Err(SuiteError::NotBuilt)
+pub fn load_catalog(suites_dir: &Path, catalog: &str) -> Result<Vec<Suite>, SuiteError> {
+    let dir = suites_dir.join(catalog);
+    let entries = fs::read_dir(&dir).map_err(|source| SuiteError::ReadDir {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| SuiteError::ReadDir {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(SuiteError::Empty { path: dir });
+    }
+    let mut parsed = Vec::new();
+    for path in files {
+        let text = fs::read_to_string(&path).map_err(|source| SuiteError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        parsed.push(parse(&path, catalog, &text)?);
+    }
+    let known: Vec<AppId> = parsed.iter().map(|p| p.suite.app.clone()).collect();
+    for p in &parsed {
+        for (req, line) in p.suite.requires.iter().zip(&p.requires_lines) {
+            if !known.contains(req) {
+                return Err(SuiteError::Invalid {
+                    path: p.suite.path.clone(),
+                    line: *line,
+                    key: "requires".into(),
+                    message: format!("app {:?} has no suite in catalog {catalog:?}", req.as_str()),
+                });
+            }
+        }
+    }
+    let mut suites: Vec<Suite> = parsed.into_iter().map(|p| p.suite).collect();
+    suites.sort_by(|a, b| a.app.cmp(&b.app));
+    Ok(suites)
 }
+
+/// A checked suite and where its `requires` entries sit, for the catalog-wide check.
+#[derive(Debug)]
+struct Parsed {
+    suite: Suite,
+    requires_lines: Vec<usize>,
+}
+
+/// Parses one suite file's text; `path`'s stem must be the app id.
+fn parse(path: &Path, catalog: &str, text: &str) -> Result<Parsed, SuiteError> {
+    let cx = Cx { path, text };
+    let wire: WireSuite = toml::from_str(text).map_err(|e| cx.serde_error(&e))?;
+    check(&cx, catalog, wire)
+}
+
+/// The file being checked: turns spans into lines in errors.
+struct Cx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Cx<'_> {
+    /// The 1-based line holding byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    /// An `Invalid` error at `span`.
+    fn err(&self, span: Range<usize>, key: &str, message: String) -> SuiteError {
+        SuiteError::Invalid {
+            path: self.path.to_owned(),
+            line: self.line(span.start),
+            key: key.to_owned(),
+            message,
+        }
+    }
+
+    /// Turns a TOML or serde error into one naming the line and, when there is one, the key.
+    fn serde_error(&self, e: &toml::de::Error) -> SuiteError {
+        let span = e.span().unwrap_or(0..0);
+        let line = self.line(span.start);
+        let message = e.message().trim().to_owned();
+        let field = between_backticks(&message, "unknown field `")
+            .or_else(|| between_backticks(&message, "missing field `"))
+            .or_else(|| self.key_before(span.start));
+        match field {
+            Some(field) => {
+                let key = match self.table_at(span.start) {
+                    Some(table) => format!("{table}.{field}"),
+                    None => field,
+                };
+                SuiteError::Invalid {
+                    path: self.path.to_owned(),
+                    line,
+                    key,
+                    message,
+                }
+            }
+            None => SuiteError::Syntax {
+                path: self.path.to_owned(),
+                line,
+                message,
+            },
+        }
+    }
+
+    /// The key whose value starts at or contains `offset`: the name before the last `=` on its
+    /// line before `offset`.
+    fn key_before(&self, offset: usize) -> Option<String> {
+        let offset = offset.min(self.text.len());
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let before = &self.text[line_start..offset];
+        let eq = before.rfind('=')?;
+        let name = before[..eq]
+            .trim_end()
+            .rsplit(|c: char| c == '{' || c == ',' || c.is_whitespace())
+            .next()?
+            .trim_matches('"');
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+
+    /// The name of the `[table]` or `[[table]]` header in force at `offset`, if any.
+    fn table_at(&self, offset: usize) -> Option<String> {
+        let offset = offset.min(self.text.len());
+        let line_end = self.text[offset..]
+            .find('\n')
+            .map_or(self.text.len(), |i| offset + i);
+        self.text[..line_end].lines().rev().find_map(|l| {
+            let l = l.trim();
+            l.starts_with('[')
+                .then(|| l.split('#').next().unwrap_or(l).trim())
+                .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_owned())
+        })
+    }
+}
+
+/// The text between `prefix` and the next backtick in `message`.
+fn between_backticks(message: &str, prefix: &str) -> Option<String> {
+    let rest = &message[message.find(prefix)? + prefix.len()..];
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+/// Checks a deserialized file into a `Suite`.
+fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> {
+    let app = app_id(cx, "app", &wire.app)?;
+    let stem = cx.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if app.as_str() != stem {
+        return Err(cx.err(
+            wire.app.span(),
+            "app",
+            format!(
+                "app {:?} does not match the file name {stem:?} (the file must be <app>.toml)",
+                app.as_str()
+            ),
+        ));
+    }
+
+    let mut requires = Vec::new();
+    let mut requires_lines = Vec::new();
+    for r in &wire.requires {
+        let id = app_id(cx, "requires", r)?;
+        if id == app {
+            return Err(cx.err(
+                r.span(),
+                "requires",
+                format!("app {:?} requires itself", r.get_ref()),
+            ));
+        }
+        if requires.contains(&id) {
+            return Err(cx.err(
+                r.span(),
+                "requires",
+                format!("app {:?} is listed twice", r.get_ref()),
+            ));
+        }
+        requires.push(id);
+        requires_lines.push(cx.line(r.span().start));
+    }
+
+    let mut volumes = Vec::new();
+    for v in &wire.volumes {
+        let name = v.get_ref();
+        let ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            return Err(cx.err(
+                v.span(),
+                "volumes",
+                format!("invalid volume name {name:?}: must match [A-Za-z0-9][A-Za-z0-9_.-]*"),
+            ));
+        }
+        volumes.push(name.clone());
+    }
+
+    let start_budget = budget(cx, "start_budget_secs", &wire.start_budget_secs)?;
+    let reboot_budget = budget(cx, "reboot_budget_secs", &wire.reboot_budget_secs)?;
+
+    let mut not_applicable = BTreeMap::new();
+    for (state, reason) in &wire.not_applicable {
+        let key = format!("not_applicable.{}", state.get_ref());
+        let st: State = state
+            .get_ref()
+            .parse()
+            .map_err(|m: String| cx.err(state.span(), &key, m))?;
+        if reason.get_ref().trim().is_empty() {
+            return Err(cx.err(reason.span(), &key, "the reason is empty".into()));
+        }
+        not_applicable.insert(st, reason.get_ref().clone());
+    }
+
+    let rpc = wire
+        .rpc
+        .iter()
+        .map(|p| rpc_probe(cx, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ui = wire
+        .ui
+        .iter()
+        .map(|p| ui_probe(cx, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = wire
+        .data
+        .iter()
+        .map(|p| data_probe(cx, p))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    probes_match_states(cx, &wire, State::Rpc, "rpc", rpc.len(), &not_applicable)?;
+    probes_match_states(cx, &wire, State::Ui, "ui", ui.len(), &not_applicable)?;
+
+    Ok(Parsed {
+        suite: Suite {
+            path: cx.path.to_owned(),
+            catalog: catalog.to_owned(),
+            app,
+            requires,
+            rpc,
+            ui,
+            data,
+            not_applicable,
+            start_budget,
+            reboot_budget,
+            volumes,
+        },
+        requires_lines,
+    })
+}
+
+/// Refuses a state that applies with no probe to check it, and one declared n/a with probes.
+fn probes_match_states(
+    cx: &Cx,
+    wire: &WireSuite,
+    state: State,
+    table: &str,
+    count: usize,
+    not_applicable: &BTreeMap<State, String>,
+) -> Result<(), SuiteError> {
+    let na = not_applicable.contains_key(&state);
+    if !na && count == 0 {
+        return Err(cx.err(
+            wire.app.span(),
+            table,
+            format!(
+                "state {state} applies but no [[{table}]] probe is declared \
+                 (add one, or not_applicable.{state} with the reason)"
+            ),
+        ));
+    }
+    if na && count > 0 {
+        let span = wire
+            .not_applicable
+            .keys()
+            .find(|k| k.get_ref() == state.as_str())
+            .map_or(0..0, |k| k.span());
+        return Err(cx.err(
+            span,
+            &format!("not_applicable.{state}"),
+            format!("state {state} is declared not applicable but {count} [[{table}]] probe(s) are declared"),
+        ));
+    }
+    Ok(())
+}
+
+/// A checked app id.
+fn app_id(cx: &Cx, key: &str, value: &Spanned<String>) -> Result<AppId, SuiteError> {
+    AppId::new(value.get_ref()).map_err(|e| cx.err(value.span(), key, e.to_string()))
+}
+
+/// A checked budget in seconds.
+fn budget(cx: &Cx, key: &str, value: &Spanned<i64>) -> Result<Duration, SuiteError> {
+    let secs = *value.get_ref();
+    if !(1..=MAX_BUDGET_SECS).contains(&secs) {
+        return Err(cx.err(
+            value.span(),
+            key,
+            format!("must be between 1 and {MAX_BUDGET_SECS} seconds, got {secs}"),
+        ));
+    }
+    Ok(Duration::from_secs(secs.unsigned_abs()))
+}
+
+/// A checked TCP port.
+fn port(cx: &Cx, key: &str, value: &Spanned<i64>) -> Result<u16, SuiteError> {
+    let n = *value.get_ref();
+    u16::try_from(n).ok().filter(|p| *p != 0).ok_or_else(|| {
+        cx.err(
+            value.span(),
+            key,
+            format!("port must be between 1 and 65535, got {n}"),
+        )
+    })
+}
+
+/// A required key of a probe table.
+fn required<'a, T>(
+    cx: &Cx,
+    table: &Spanned<impl Sized>,
+    key: &str,
+    kind: &str,
+    value: &'a Option<Spanned<T>>,
+) -> Result<&'a Spanned<T>, SuiteError> {
+    value.as_ref().ok_or_else(|| {
+        cx.err(
+            table.span(),
+            key,
+            format!(
+                "missing key `{}` (required by kind {kind:?})",
+                key.rsplit('.').next().unwrap_or(key)
+            ),
+        )
+    })
+}
+
+/// Refuses a key set on a probe whose kind does not read it.
+fn unused<T>(cx: &Cx, key: &str, kind: &str, value: &Option<Spanned<T>>) -> Result<(), SuiteError> {
+    match value {
+        Some(v) => Err(cx.err(v.span(), key, format!("does not apply to kind {kind:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// A non-empty string.
+fn non_empty(cx: &Cx, key: &str, value: &Spanned<String>) -> Result<String, SuiteError> {
+    if value.get_ref().trim().is_empty() {
+        return Err(cx.err(value.span(), key, "must not be empty".into()));
+    }
+    Ok(value.get_ref().clone())
+}
+
+/// An HTTP path from `/`; `/` when absent.
+fn abs_path(cx: &Cx, key: &str, value: &Option<Spanned<String>>) -> Result<String, SuiteError> {
+    match value {
+        None => Ok("/".into()),
+        Some(v) if v.get_ref().starts_with('/') => Ok(v.get_ref().clone()),
+        Some(v) => Err(cx.err(
+            v.span(),
+            key,
+            format!("path {:?} must start with /", v.get_ref()),
+        )),
+    }
+}
+
+/// A JSON pointer (`/result/height`, or empty for the whole reply).
+fn pointer(cx: &Cx, key: &str, span: Range<usize>, p: &str) -> Result<String, SuiteError> {
+    if !p.is_empty() && !p.starts_with('/') {
+        return Err(cx.err(
+            span,
+            key,
+            format!("JSON pointer {p:?} must be empty or start with /"),
+        ));
+    }
+    Ok(p.to_owned())
+}
+
+/// `expect = { pointer = "...", value = ... }` of a JSON-RPC probe.
+fn json_expect(
+    cx: &Cx,
+    value: &Option<Spanned<toml::Value>>,
+) -> Result<Option<(String, serde_json::Value)>, SuiteError> {
+    let Some(v) = value else { return Ok(None) };
+    let shape = "must be { pointer = \"/result/...\", value = ... }";
+    let toml::Value::Table(t) = v.get_ref() else {
+        return Err(cx.err(
+            v.span(),
+            "rpc.expect",
+            format!("{shape}, got {}", v.get_ref()),
+        ));
+    };
+    if let Some(k) = t.keys().find(|k| *k != "pointer" && *k != "value") {
+        return Err(cx.err(
+            v.span(),
+            &format!("rpc.expect.{k}"),
+            format!("unknown key; {shape}"),
+        ));
+    }
+    let Some(toml::Value::String(p)) = t.get("pointer") else {
+        return Err(cx.err(
+            v.span(),
+            "rpc.expect.pointer",
+            format!("missing or not a string; {shape}"),
+        ));
+    };
+    let Some(expected) = t.get("value") else {
+        return Err(cx.err(v.span(), "rpc.expect.value", format!("missing; {shape}")));
+    };
+    let p = pointer(cx, "rpc.expect.pointer", v.span(), p)?;
+    let json = serde_json::to_value(expected).map_err(|e| {
+        cx.err(
+            v.span(),
+            "rpc.expect.value",
+            format!("not a JSON value: {e}"),
+        )
+    })?;
+    Ok(Some((p, json)))
+}
+
+/// `expect = "text"` of a TCP or SSH probe.
+fn text_expect(
+    cx: &Cx,
+    value: &Option<Spanned<toml::Value>>,
+) -> Result<Option<String>, SuiteError> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.get_ref() {
+            toml::Value::String(s) if !s.is_empty() => Ok(Some(s.clone())),
+            other => Err(cx.err(
+                v.span(),
+                "rpc.expect",
+                format!("must be a non-empty string for this kind, got {other}"),
+            )),
+        },
+    }
+}
+
+/// Checks one `[[rpc]]` table.
+fn rpc_probe(cx: &Cx, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
+    let w = p.get_ref();
+    let kind = w.kind.get_ref().as_str();
+    match kind {
+        "app-json-rpc" => {
+            unused(cx, "rpc.params", kind, &w.params)?;
+            unused(cx, "rpc.send", kind, &w.send)?;
+            unused(cx, "rpc.command", kind, &w.command)?;
+            Ok(Probe::AppJsonRpc {
+                port: port(cx, "rpc.port", required(cx, p, "rpc.port", kind, &w.port)?)?,
+                path: abs_path(cx, "rpc.path", &w.path)?,
+                method: non_empty(
+                    cx,
+                    "rpc.method",
+                    required(cx, p, "rpc.method", kind, &w.method)?,
+                )?,
+                expect: json_expect(cx, &w.expect)?,
+            })
+        }
+        "orchestrator-rpc" => {
+            unused(cx, "rpc.port", kind, &w.port)?;
+            unused(cx, "rpc.path", kind, &w.path)?;
+            unused(cx, "rpc.send", kind, &w.send)?;
+            unused(cx, "rpc.command", kind, &w.command)?;
+            let params = match &w.params {
+                None => serde_json::Value::Object(serde_json::Map::new()),
+                Some(t) => serde_json::to_value(t.get_ref()).map_err(|e| {
+                    cx.err(t.span(), "rpc.params", format!("not a JSON object: {e}"))
+                })?,
+            };
+            Ok(Probe::OrchestratorRpc {
+                method: non_empty(
+                    cx,
+                    "rpc.method",
+                    required(cx, p, "rpc.method", kind, &w.method)?,
+                )?,
+                params,
+                expect: json_expect(cx, &w.expect)?,
+            })
+        }
+        "tcp" => {
+            unused(cx, "rpc.path", kind, &w.path)?;
+            unused(cx, "rpc.method", kind, &w.method)?;
+            unused(cx, "rpc.params", kind, &w.params)?;
+            unused(cx, "rpc.command", kind, &w.command)?;
+            Ok(Probe::Tcp {
+                port: port(cx, "rpc.port", required(cx, p, "rpc.port", kind, &w.port)?)?,
+                send: w
+                    .send
+                    .as_ref()
+                    .map(|s| non_empty(cx, "rpc.send", s))
+                    .transpose()?,
+                expect: text_expect(cx, &w.expect)?,
+            })
+        }
+        "ssh" => {
+            unused(cx, "rpc.port", kind, &w.port)?;
+            unused(cx, "rpc.path", kind, &w.path)?;
+            unused(cx, "rpc.method", kind, &w.method)?;
+            unused(cx, "rpc.params", kind, &w.params)?;
+            unused(cx, "rpc.send", kind, &w.send)?;
+            Ok(Probe::Ssh {
+                command: non_empty(
+                    cx,
+                    "rpc.command",
+                    required(cx, p, "rpc.command", kind, &w.command)?,
+                )?,
+                expect: text_expect(cx, &w.expect)?,
+            })
+        }
+        other => Err(cx.err(
+            w.kind.span(),
+            "rpc.kind",
+            format!(
+                "unknown probe kind {other:?} (known: {})",
+                RPC_KINDS.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Checks one `[[ui]]` table.
+fn ui_probe(cx: &Cx, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
+    let w = p.get_ref();
+    let kind = w.kind.get_ref().as_str();
+    let target = match kind {
+        "dashboard" => {
+            unused(cx, "ui.port", kind, &w.port)?;
+            unused(cx, "ui.path", kind, &w.path)?;
+            UiTarget::Dashboard
+        }
+        "app-proxy" => {
+            unused(cx, "ui.port", kind, &w.port)?;
+            let path = match &w.path {
+                None => String::new(),
+                Some(v) if v.get_ref().starts_with('/') => {
+                    return Err(cx.err(
+                        v.span(),
+                        "ui.path",
+                        format!(
+                            "path {:?} is below /app/<id>/ and must not start with /",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+                Some(v) => v.get_ref().clone(),
+            };
+            UiTarget::AppProxy { path }
+        }
+        "direct" => UiTarget::Direct {
+            port: port(cx, "ui.port", required(cx, p, "ui.port", kind, &w.port)?)?,
+            path: abs_path(cx, "ui.path", &w.path)?,
+        },
+        other => {
+            return Err(cx.err(
+                w.kind.span(),
+                "ui.kind",
+                format!(
+                    "unknown probe kind {other:?} (known: {})",
+                    UI_KINDS.join(", ")
+                ),
+            ));
+        }
+    };
+    let contains = w
+        .contains
+        .as_ref()
+        .map(|c| non_empty(cx, "ui.contains", c))
+        .transpose()?;
+    Ok(UiProbe { target, contains })
+}
+
+/// Checks one `[[data]]` table.
+fn data_probe(cx: &Cx, p: &Spanned<WireData>) -> Result<DataProbe, SuiteError> {
+    let w = p.get_ref();
+    let rule = match w.rule.get_ref().as_str() {
+        "non-decreasing" => DataRule::NonDecreasing,
+        "unchanged" => DataRule::Unchanged,
+        other => {
+            return Err(cx.err(
+                w.rule.span(),
+                "data.rule",
+                format!("unknown rule {other:?} (known: {})", DATA_RULES.join(", ")),
+            ));
+        }
+    };
+    Ok(DataProbe {
+        name: non_empty(cx, "data.name", &w.name)?,
+        port: port(cx, "data.port", &w.port)?,
+        path: abs_path(cx, "data.path", &w.path)?,
+        method: non_empty(cx, "data.method", &w.method)?,
+        pointer: pointer(cx, "data.pointer", w.pointer.span(), w.pointer.get_ref())?,
+        rule,
+    })
+}
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

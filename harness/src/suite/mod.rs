@@ -1,10 +1,11 @@
 //! Suites: one declarative TOML file per app under `suites/<catalog>/`, saying how to probe it.
 //!
-//! `model` holds the checked types the planner uses; `load` parses files into them, with file,
-//! line and key in every refusal.
+//! `wire` is the raw file shape; `model` holds the checked types the planner uses; `load` parses
+//! files into them, with file, line and key in every refusal.
 
 mod load;
 mod model;
+mod wire;
 
 pub use load::{SuiteError, load_catalog};
 pub use model::{DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget};

@@ -1,0 +1,71 @@
+//! What each cell of the coverage matrix says, computed from the cases of one app and state.
+
+use super::results::{CaseOutcome, Results};
+use crate::model::{AppId, NodeName, State};
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// Every iteration on every node passed.
+    Full,
+    /// Covered but not all passed: passes out of iterations x nodes, and the nodes that ran it
+    /// when not all of them did.
+    Partial {
+        /// Passing cases.
+        passed: usize,
+        /// Iterations x nodes.
+        expected: usize,
+        /// The nodes that ran it, when fewer than all; empty when all did.
+        only: Vec<NodeName>,
+    },
+    /// No case ran.
+    NotRun,
+    /// Does not apply; the reason.
+    NotApplicable(String),
+}
+
+/// The cell of `app` in `state`.
+pub fn cell(results: &Results, app: &AppId, state: State) -> Cell {
+    if let Some(na) = results
+        .not_applicable
+        .iter()
+        .find(|n| &n.app == app && n.state == state)
+    {
+        return Cell::NotApplicable(na.reason.clone());
+    }
+    let cases: Vec<_> = results
+        .cases
+        .iter()
+        .filter(|c| c.layer == state.layer() && c.app == app.as_str() && c.check == state.as_str())
+        .collect();
+    let ran: Vec<_> = cases
+        .iter()
+        .filter(|c| c.outcome != CaseOutcome::Skipped)
+        .collect();
+    if ran.is_empty() {
+        return Cell::NotRun;
+    }
+    let passed = ran
+        .iter()
+        .filter(|c| c.outcome == CaseOutcome::Pass)
+        .count();
+    let expected = results.iterations as usize * results.nodes.len();
+    let only: Vec<NodeName> = results
+        .nodes
+        .iter()
+        .filter(|n| ran.iter().any(|c| &c.node == *n))
+        .cloned()
+        .collect();
+    if passed >= expected && passed == cases.len() {
+        return Cell::Full;
+    }
+    Cell::Partial {
+        passed,
+        expected,
+        only: if only.len() < results.nodes.len() {
+            only
+        } else {
+            Vec::new()
+        },
+    }
+}

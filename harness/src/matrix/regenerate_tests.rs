@@ -1,0 +1,300 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::matrix::results::Results;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/matrix")
+        .join(name)
+}
+
+fn recorded() -> Results {
+    let path = fixture("results.json");
+    results::parse(&path, &fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn golden() -> String {
+    fs::read_to_string(fixture("TESTING.golden.md")).unwrap()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("harness-matrix-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn renders_the_recorded_run_as_the_golden_file() {
+    let out = render(&recorded(), "");
+    if std::env::var_os("MATRIX_BLESS").is_some() {
+        fs::write(fixture("TESTING.golden.md"), &out).unwrap();
+    }
+    assert_eq!(out, golden());
+}
+
+#[test]
+fn keeps_hand_written_text_around_the_block_verbatim() {
+    let previous = "# Testing\n\nHow to run things.  \n\n<!-- matrix:begin fleet=lab -->\nNo run recorded yet.\n<!-- matrix:end fleet=lab -->\n\n## Notes\n\nKept *as is*.\n";
+    assert_eq!(
+        render(&recorded(), previous),
+        format!(
+            "# Testing\n\nHow to run things.  \n\n{}\n## Notes\n\nKept *as is*.\n",
+            golden()
+        )
+    );
+}
+
+#[test]
+fn keeps_other_fleets_blocks() {
+    let other =
+        "<!-- matrix:begin fleet=release -->\nrelease numbers\n<!-- matrix:end fleet=release -->\n";
+    assert_eq!(
+        render(&recorded(), other),
+        format!("{}\n{}", other, golden())
+    );
+}
+
+#[test]
+fn regenerating_twice_changes_nothing() {
+    let dir = scratch("twice");
+    let md = dir.join("TESTING.md");
+    fs::write(&md, "# Testing\n\nintro\n").unwrap();
+    assert!(regenerate(&fixture("results.json"), &md).unwrap());
+    let first = fs::read_to_string(&md).unwrap();
+    assert_eq!(first, format!("# Testing\n\nintro\n\n{}", golden()));
+    assert!(!regenerate(&fixture("results.json"), &md).unwrap());
+    assert_eq!(fs::read_to_string(&md).unwrap(), first);
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("TESTING.md")]);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn creates_testing_md_when_absent() {
+    let dir = scratch("absent");
+    let md = dir.join("TESTING.md");
+    assert!(regenerate(&fixture("results.json"), &md).unwrap());
+    assert_eq!(fs::read_to_string(&md).unwrap(), golden());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn refuses_broken_markers_naming_the_file_and_line() {
+    let dir = scratch("markers");
+    let md = dir.join("TESTING.md");
+    fs::write(&md, "# Testing\n<!-- matrix:begin fleet=lab -->\nold\n").unwrap();
+    let err = regenerate(&fixture("results.json"), &md).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "failed to regenerate {}:2: `<!-- matrix:begin fleet=lab -->` has no matching \
+             `<!-- matrix:end fleet=lab -->`",
+            md.display()
+        )
+    );
+    assert_eq!(
+        fs::read_to_string(&md).unwrap(),
+        "# Testing\n<!-- matrix:begin fleet=lab -->\nold\n"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Refusal of `text` as results, with the message after the file name.
+fn refuse(text: &str) -> String {
+    let err = results::parse(Path::new("reports/x/results.json"), text).unwrap_err();
+    err.to_string()
+        .strip_prefix("failed to parse results reports/x/results.json: ")
+        .unwrap_or_else(|| panic!("{err}"))
+        .to_owned()
+}
+
+/// The recorded results with `edit` applied to its JSON.
+fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(fixture("results.json")).unwrap()).unwrap();
+    edit(&mut v);
+    v.to_string()
+}
+
+#[test]
+fn refuses_results_naming_the_file_and_the_fault() {
+    assert_eq!(
+        refuse("{\n  \"run_id\": 3\n}"),
+        "invalid type: integer `3`, expected a string at line 2 column 13"
+    );
+    assert_eq!(refuse("{}"), "missing field `run_id` at line 1 column 2");
+    assert_eq!(
+        refuse(&edited(|v| v["cases"][1]["outcome"] = "passed".into()))
+            .split(" at line")
+            .next()
+            .unwrap(),
+        "unknown variant `passed`, expected one of `pass`, `fail`, `error`, `skipped`"
+    );
+    assert_eq!(
+        refuse(&edited(|v| v["cases"][1]["iteration"] = 3.into())),
+        "case L1::lab-chain::present has iteration 3 outside 1..=2"
+    );
+    assert_eq!(
+        refuse(&edited(|v| v["cases"][1]["node"] = "lab-999".into())),
+        "case L1::lab-chain::present ran on node \"lab-999\", which is not in nodes"
+    );
+    assert_eq!(
+        refuse(&edited(|v| v["iterations"] = 0.into())),
+        "iterations is 0"
+    );
+    assert_eq!(
+        refuse(&edited(|v| v["fleet"] = "lab -->".into())),
+        "fleet \"lab -->\" must be letters, digits, - and _ (it names a TESTING.md block)"
+    );
+    assert_eq!(
+        refuse(&edited(
+            |v| v["not_applicable"][0]["state"] = "reinstal".into()
+        ))
+        .split(" at line")
+        .next()
+        .unwrap(),
+        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `reboot`, `daemon-restart`"
+    );
+    let err = regenerate(
+        &fixture("missing.json"),
+        Path::new("/nonexistent/TESTING.md"),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "failed to read {}: ",
+            fixture("missing.json").display()
+        )),
+        "{err}"
+    );
+}
+
+/// A run of `nodes` x `iterations` over the five lab apps where every case has `outcome`,
+/// except `(app, state, node)` triples in `odd`, which get `odd_outcome`.
+fn synthetic(
+    iterations: u32,
+    nodes: &[&str],
+    odd: &[(&str, &str, &str)],
+    odd_outcome: &str,
+) -> Results {
+    let apps = [
+        "lab-chain",
+        "lab-wallet",
+        "lab-index",
+        "lab-explorer",
+        "lab-chain-ui",
+    ];
+    let mut cases = vec![serde_json::json!({
+        "name": "L0::workspace::cargo-test", "layer": "L0", "app": "workspace",
+        "check": "cargo-test", "node": "local", "iteration": 1, "outcome": "pass",
+        "message": "40 passed, 0 failed, 0 ignored"
+    })];
+    for it in 1..=iterations {
+        for node in nodes {
+            for app in apps {
+                for state in crate::model::State::ALL {
+                    let outcome = if odd.contains(&(app, state.as_str(), node)) {
+                        odd_outcome
+                    } else {
+                        "pass"
+                    };
+                    cases.push(serde_json::json!({
+                        "name": format!("{}::{app}::{state}", state.layer()), "layer": state.layer().to_string(),
+                        "app": app, "check": state.as_str(), "node": node, "iteration": it,
+                        "outcome": outcome, "message": ""
+                    }));
+                }
+            }
+        }
+    }
+    let verdict = if odd.is_empty() { "passed" } else { "failed" };
+    let v = serde_json::json!({
+        "run_id": "r1", "command": "gate", "fleet": "lab", "started_at": "s", "finished_at": "f",
+        "iterations": iterations, "nodes": nodes, "required_layers": ["L0", "L1", "L2", "L3"],
+        "apps": apps, "not_applicable": [], "cases": cases,
+        "totals": {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}, "verdict": verdict
+    });
+    results::parse(Path::new("r.json"), &v.to_string()).unwrap()
+}
+
+/// The release-gate lines of a rendered block.
+fn gate_lines(md: &str) -> Vec<String> {
+    md.lines()
+        .filter(|l| l.starts_with("- ["))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_green_gate_over_both_nodes_ticks_every_box_and_fills_fifty_cells() {
+    let md = render(&synthetic(20, &["lab-228", "lab-198"], &[], "pass"), "");
+    assert_eq!(
+        gate_lines(&md),
+        [
+            "- [x] 20 iterations: this run had 20",
+            "- [x] both nodes: results from lab-228, lab-198",
+            "- [x] required layers green: L0, L1, L2, L3 all passed",
+            "- [x] no failures: 0 failed",
+            "- [x] no errors: 0 errors (allowed only from hardware or the network, each explained)",
+            "- [x] every applicable cell ●: 50 of 50",
+            "- [x] verdict passed: passed",
+        ]
+    );
+    assert_eq!(md.matches(" ● |").count(), 50);
+    assert!(
+        md.contains("| L3 | lifecycle survival | yes | 1200 | 1200 | 0 | 0 | 0 | passed |  |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_legacy_node_fails_exactly_its_daemon_restart_cells() {
+    let odd: Vec<(&str, &str, &str)> = [
+        "lab-chain",
+        "lab-wallet",
+        "lab-index",
+        "lab-explorer",
+        "lab-chain-ui",
+    ]
+    .into_iter()
+    .map(|app| (app, "daemon-restart", "lab-198"))
+    .collect();
+    let md = render(&synthetic(20, &["lab-228", "lab-198"], &odd, "fail"), "");
+    assert_eq!(md.matches(" ● |").count(), 45);
+    assert_eq!(md.matches(" ◐ 20/40 |").count(), 5);
+    assert!(
+        md.contains("| `L3::lab-index::daemon-restart` | lab-198 | fail | 20 of 20: 1-20 |  |"),
+        "{md}"
+    );
+    assert_eq!(
+        gate_lines(&md)[2],
+        "- [ ] required layers green: L3 100 failed"
+    );
+    assert_eq!(gate_lines(&md)[3], "- [ ] no failures: 100 failed");
+}
+
+#[test]
+fn a_one_node_run_shows_the_node_and_leaves_both_nodes_unticked() {
+    let mut r = synthetic(20, &["lab-228"], &[], "pass");
+    r.nodes.push(crate::model::NodeName("lab-198".into()));
+    let md = render(&r, "");
+    assert_eq!(md.matches(" ◐ lab-228 only |").count(), 50);
+    assert_eq!(gate_lines(&md)[1], "- [ ] both nodes: results from lab-228");
+    assert_eq!(gate_lines(&md)[5], "- [ ] every applicable cell ●: 0 of 50");
+}
+
+#[test]
+fn the_committed_testing_md_has_one_lab_block_and_keeps_its_intro() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../TESTING.md");
+    let text = fs::read_to_string(path).unwrap();
+    assert_eq!(markers::check(&text, "lab"), Ok(()));
+    assert!(text.contains("<!-- matrix:begin fleet=lab -->"));
+    let intro = &text[..text.find("<!-- matrix:begin fleet=lab -->").unwrap()];
+    assert_eq!(render(&recorded(), &text), format!("{intro}{}", golden()));
+}
