@@ -33,14 +33,24 @@ impl PasswordHash {
     pub fn parse(text: &str) -> Result<Self> {
         let parts: Vec<&str> = text.split('$').collect();
         let [scheme, iter, salt, hash] = parts[..] else {
-            return Err(Error::PasswordHash("expected pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>".into()));
+            return Err(Error::PasswordHash(
+                "expected pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>".into(),
+            ));
         };
         let iterations = iter.parse::<u32>().ok().filter(|&i| i > 0);
         match (scheme, iterations, from_hex(salt), from_hex(hash)) {
-            ("pbkdf2-sha256", Some(iterations), Some(salt), Some(hash)) if !salt.is_empty() && hash.len() == 32 => {
-                Ok(PasswordHash { iterations, salt, hash })
+            ("pbkdf2-sha256", Some(iterations), Some(salt), Some(hash))
+                if !salt.is_empty() && hash.len() == 32 =>
+            {
+                Ok(PasswordHash {
+                    iterations,
+                    salt,
+                    hash,
+                })
             }
-            _ => Err(Error::PasswordHash("expected pbkdf2-sha256$<iterations>$<salt hex>$<64 hex digits>".into())),
+            _ => Err(Error::PasswordHash(
+                "expected pbkdf2-sha256$<iterations>$<salt hex>$<64 hex digits>".into(),
+            )),
         }
     }
 
@@ -49,7 +59,11 @@ impl PasswordHash {
         let salt = random_bytes::<16>()?.to_vec();
         let mut hash = vec![0u8; 32];
         pbkdf2_sha256(password.as_bytes(), &salt, iterations, &mut hash);
-        Ok(PasswordHash { iterations, salt, hash })
+        Ok(PasswordHash {
+            iterations,
+            salt,
+            hash,
+        })
     }
 
     /// Whether `password` matches, compared in constant time.
@@ -61,7 +75,12 @@ impl PasswordHash {
 
     /// The stored form.
     pub fn encode(&self) -> String {
-        format!("pbkdf2-sha256${}${}${}", self.iterations, hex(&self.salt), hex(&self.hash))
+        format!(
+            "pbkdf2-sha256${}${}${}",
+            self.iterations,
+            hex(&self.salt),
+            hex(&self.hash)
+        )
     }
 }
 
@@ -103,7 +122,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).map_err(Error::io("/dev/urandom"))?;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(Error::io("/dev/urandom"))?;
     Ok(buf)
 }
 
@@ -112,10 +133,13 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// A new session.
@@ -136,7 +160,10 @@ pub struct Sessions {
 impl Sessions {
     /// Sessions lasting `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Sessions { ttl, live: Mutex::default() }
+        Sessions {
+            ttl,
+            live: Mutex::default(),
+        }
     }
 
     /// The configured lifetime.
@@ -163,7 +190,10 @@ impl Sessions {
 
     /// Ends the session, if any.
     pub fn close(&self, token: &str) {
-        self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(token);
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
     }
 }
 

@@ -80,15 +80,36 @@ impl Config {
     /// Checks config text; `path` is only used in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
         let w: WireConfig = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
-        let bad = |key: &str, what: String| Error::Invalid { file: path.to_owned(), line: line_of_key(text, key), key: key.into(), what };
-        let listen = w.listen.parse().map_err(|_| bad("listen", format!("{:?} is not an address like 0.0.0.0:5678", w.listen)))?;
+        let bad = |key: &str, what: String| Error::Invalid {
+            file: path.to_owned(),
+            line: line_of_key(text, key),
+            key: key.into(),
+            what,
+        };
+        let listen = w.listen.parse().map_err(|_| {
+            bad(
+                "listen",
+                format!("{:?} is not an address like 0.0.0.0:5678", w.listen),
+            )
+        })?;
         // The message never repeats the value: it may be a secret pasted in the wrong place.
-        let password_hash = PasswordHash::parse(&w.password_hash).map_err(|e| bad("password_hash", e.to_string()))?;
+        let password_hash = PasswordHash::parse(&w.password_hash)
+            .map_err(|e| bad("password_hash", e.to_string()))?;
         let podman_version = w
             .podman_version
-            .map(|v| PodmanVersion::parse(&v).map_err(|_| bad("podman_version", format!("{v:?} is not a version like 5.4.2"))))
+            .map(|v| {
+                PodmanVersion::parse(&v).map_err(|_| {
+                    bad(
+                        "podman_version",
+                        format!("{v:?} is not a version like 5.4.2"),
+                    )
+                })
+            })
             .transpose()?;
-        for (key, v) in [("session_ttl_secs", w.session_ttl_secs), ("reconcile_interval_secs", w.reconcile_interval_secs)] {
+        for (key, v) in [
+            ("session_ttl_secs", w.session_ttl_secs),
+            ("reconcile_interval_secs", w.reconcile_interval_secs),
+        ] {
             if v == 0 {
                 return Err(bad(key, "must be at least 1".into()));
             }
@@ -109,7 +130,9 @@ impl Config {
 }
 
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key)).map(|n| n + 1)
+    text.lines()
+        .position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        .map(|n| n + 1)
 }
 
 #[cfg(test)]
@@ -118,7 +141,11 @@ mod tests {
 
     #[test]
     fn the_example_config_parses() {
-        let c = Config::parse(Path::new("config.example.toml"), include_str!("../config.example.toml")).unwrap();
+        let c = Config::parse(
+            Path::new("config.example.toml"),
+            include_str!("../config.example.toml"),
+        )
+        .unwrap();
         assert_eq!(c.listen, "0.0.0.0:5678".parse().unwrap());
         assert!(c.use_quadlet_backends);
         assert_eq!((c.session_ttl_secs, c.reconcile_interval_secs), (3600, 10));
@@ -127,13 +154,22 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_key() {
         let base = include_str!("../config.example.toml");
-        let e = Config::parse(Path::new("c.toml"), &format!("{base}\nbogus = 1\n")).unwrap_err().to_string();
-        assert!(e.starts_with("failed to load c.toml:") && e.contains("bogus"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), &format!("{base}\nbogus = 1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("failed to load c.toml:") && e.contains("bogus"),
+            "{e}"
+        );
         let text = base.replace("listen = \"0.0.0.0:5678\"", "listen = \"nowhere\"");
-        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err().to_string();
+        let e = Config::parse(Path::new("c.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(": listen: \"nowhere\" is not an address"), "{e}");
         let text = base.replace("password_hash = \"", "password_hash = \"hunter2");
-        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err().to_string();
+        let e = Config::parse(Path::new("c.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("password_hash") && !e.contains("hunter2"), "{e}");
     }
 }

@@ -28,14 +28,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// `write_atomic`, calling `after` at each step; an error from it aborts the write there,
 /// like a kill would (the temp file is left behind, as a crash would leave it).
-pub fn write_atomic_with(path: &Path, bytes: &[u8], after: &mut dyn FnMut(Step) -> std::io::Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::Internal(format!("no file name in {}", path.display())))?;
+pub fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    after: &mut dyn FnMut(Step) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Internal(format!("no file name in {}", path.display())))?;
     // A dot prefix keeps the temp file out of every `*.container` / `*.json` glob.
     let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
     let io = Error::io(path);
     let mut run = || -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
         after(Step::Created)?;
         f.write_all(bytes)?;
         after(Step::Written)?;
@@ -58,15 +71,29 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("orch-atomic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join("app.container");
-        let steps = [Step::Created, Step::Written, Step::Synced, Step::Renamed, Step::DirSynced];
+        let steps = [
+            Step::Created,
+            Step::Written,
+            Step::Synced,
+            Step::Renamed,
+            Step::DirSynced,
+        ];
         for (i, stop_at) in steps.into_iter().enumerate() {
             std::fs::write(&target, "old unit\n").unwrap();
             let result = write_atomic_with(&target, b"new unit\n", &mut |s| {
-                if s == stop_at { Err(std::io::Error::other("killed")) } else { Ok(()) }
+                if s == stop_at {
+                    Err(std::io::Error::other("killed"))
+                } else {
+                    Ok(())
+                }
             });
             assert!(result.is_err(), "{stop_at:?}");
             let expect = if i >= 3 { "new unit\n" } else { "old unit\n" };
-            assert_eq!(std::fs::read_to_string(&target).unwrap(), expect, "stopped after {stop_at:?}");
+            assert_eq!(
+                std::fs::read_to_string(&target).unwrap(),
+                expect,
+                "stopped after {stop_at:?}"
+            );
         }
         write_atomic(&target, b"final\n").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "final\n");

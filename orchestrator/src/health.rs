@@ -19,14 +19,20 @@ pub fn probe(check: &Health, id: &AppId, cmd: &Commands) -> HealthState {
         Health::Command(argv) => {
             let mut args = vec!["exec", id.as_str()];
             args.extend(argv.iter().map(String::as_str));
-            cmd.run_status(Program::Podman, &args).is_ok_and(|o| o.success)
+            cmd.run_status(Program::Podman, &args)
+                .is_ok_and(|o| o.success)
         }
     };
-    if ok { HealthState::Healthy } else { HealthState::Unhealthy }
+    if ok {
+        HealthState::Healthy
+    } else {
+        HealthState::Unhealthy
+    }
 }
 
 fn connect(port: u16) -> Option<TcpStream> {
-    let stream = TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)), TIMEOUT).ok()?;
+    let stream =
+        TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)), TIMEOUT).ok()?;
     stream.set_read_timeout(Some(TIMEOUT)).ok()?;
     stream.set_write_timeout(Some(TIMEOUT)).ok()?;
     Some(stream)
@@ -35,7 +41,8 @@ fn connect(port: u16) -> Option<TcpStream> {
 /// Whether `GET path` answers 2xx or 3xx.
 fn http_ok(port: u16, path: &str) -> Option<bool> {
     let mut s = connect(port)?;
-    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     s.write_all(request.as_bytes()).ok()?;
     let mut head = [0u8; 12];
     s.read_exact(&mut head).ok()?;
@@ -75,13 +82,43 @@ mod tests {
         let cmd = Commands::new(Arc::new(SystemRunner));
         let id = AppId::parse("x").unwrap();
         let port = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        assert_eq!(probe(&Health::Http { port, path: "/healthz".into() }, &id, &cmd), HealthState::Healthy);
+        assert_eq!(
+            probe(
+                &Health::Http {
+                    port,
+                    path: "/healthz".into()
+                },
+                &id,
+                &cmd
+            ),
+            HealthState::Healthy
+        );
         let port = serve_once("HTTP/1.1 503 Service Unavailable\r\n\r\n");
-        assert_eq!(probe(&Health::Http { port, path: "/healthz".into() }, &id, &cmd), HealthState::Unhealthy);
+        assert_eq!(
+            probe(
+                &Health::Http {
+                    port,
+                    path: "/healthz".into()
+                },
+                &id,
+                &cmd
+            ),
+            HealthState::Unhealthy
+        );
         let open = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = open.local_addr().unwrap().port();
-        assert_eq!(probe(&Health::Tcp { port }, &id, &cmd), HealthState::Healthy);
-        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        assert_eq!(probe(&Health::Tcp { port: closed }, &id, &cmd), HealthState::Unhealthy);
+        assert_eq!(
+            probe(&Health::Tcp { port }, &id, &cmd),
+            HealthState::Healthy
+        );
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert_eq!(
+            probe(&Health::Tcp { port: closed }, &id, &cmd),
+            HealthState::Unhealthy
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::backend::{Backend, Calls, Commands, Observed, RunState, reset_thread_calls, thread_calls};
+use crate::backend::{
+    Backend, Calls, Commands, Observed, RunState, reset_thread_calls, thread_calls,
+};
 use crate::error::{Error, Result};
 use crate::health::probe;
 use crate::locks::AppLocks;
@@ -59,7 +61,13 @@ fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Orchestrator {
     /// Builds the core; a missing or corrupt state file is logged and rebuilt by the first tick.
-    pub fn new(backend: Arc<dyn Backend>, commands: Arc<Commands>, catalog: Catalog, data_dir: PathBuf, podman: PodmanVersion) -> Self {
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        commands: Arc<Commands>,
+        catalog: Catalog,
+        data_dir: PathBuf,
+        podman: PodmanVersion,
+    ) -> Self {
         let state_path = data_dir.join("state.json");
         let (state, why) = State::load(&state_path);
         if let Some(why) = why {
@@ -88,20 +96,38 @@ impl Orchestrator {
         guard(&self.metrics).startup_ms = ms;
     }
 
-    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&dyn Backend) -> Result<T> + Send + 'static) -> (Result<T>, Calls) {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Backend) -> Result<T> + Send + 'static,
+    ) -> (Result<T>, Calls) {
         let backend = self.backend.clone();
         let task = tokio::task::spawn_blocking(move || {
             reset_thread_calls();
             let r = f(&*backend);
             (r, thread_calls())
         });
-        task.await.unwrap_or_else(|e| (Err(Error::Internal(format!("backend task failed: {e}"))), Calls::default()))
+        task.await.unwrap_or_else(|e| {
+            (
+                Err(Error::Internal(format!("backend task failed: {e}"))),
+                Calls::default(),
+            )
+        })
     }
 
-    fn record_op(&self, method: &str, id: &AppId, calls: Calls, started: Instant, result: &Result<()>) {
+    fn record_op(
+        &self,
+        method: &str,
+        id: &AppId,
+        calls: Calls,
+        started: Instant,
+        result: &Result<()>,
+    ) {
         let ms = started.elapsed().as_millis() as u64;
         match result {
-            Ok(()) => log::info(format_args!("{method} {id}: ok in {ms} ms ({} systemctl, {} podman)", calls.systemctl, calls.podman)),
+            Ok(()) => log::info(format_args!(
+                "{method} {id}: ok in {ms} ms ({} systemctl, {} podman)",
+                calls.systemctl, calls.podman
+            )),
             Err(e) => log::error(format_args!("{method} {id}: {e}")),
         }
         guard(&self.metrics).last_operation = Some(json!({
@@ -116,7 +142,9 @@ impl Orchestrator {
     }
 
     fn manifest(&self, id: &AppId) -> Result<&Manifest> {
-        self.catalog.get(id).ok_or_else(|| Error::UnknownApp(id.to_string()))
+        self.catalog
+            .get(id)
+            .ok_or_else(|| Error::UnknownApp(id.to_string()))
     }
 
     fn require_installed(&self, id: &AppId) -> Result<AppRecord> {
@@ -128,15 +156,26 @@ impl Orchestrator {
     }
 
     fn unit_path(&self, id: &AppId) -> String {
-        self.backend.unit_path(id).map(|p| p.display().to_string()).unwrap_or_default()
+        self.backend
+            .unit_path(id)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     }
 
     /// The status right after an operation, built without asking the runtime again.
     fn status_after(&self, id: &AppId, running: bool, rec: &AppRecord) -> AppStatus {
         AppStatus {
             id: id.clone(),
-            state: if running { AppState::Running } else { AppState::Stopped },
-            container_id: if running { self.backend.container_id(id) } else { None },
+            state: if running {
+                AppState::Running
+            } else {
+                AppState::Stopped
+            },
+            container_id: if running {
+                self.backend.container_id(id)
+            } else {
+                None
+            },
             started_at: running.then(|| rfc3339(SystemTime::now())),
             health: HealthState::Unknown,
             unit_path: self.unit_path(id),
@@ -148,15 +187,26 @@ impl Orchestrator {
     /// `package.install`: writes and starts the app once its requirements are installed.
     pub async fn install(&self, id: &AppId) -> Result<AppStatus> {
         let m = self.manifest(id)?.clone();
-        if let Some(missing) = m.requires.iter().find(|r| !guard(&self.state).apps.contains_key(*r)) {
-            return Err(Error::RequirementMissing { app: id.to_string(), missing: missing.to_string() });
+        if let Some(missing) = m
+            .requires
+            .iter()
+            .find(|r| !guard(&self.state).apps.contains_key(*r))
+        {
+            return Err(Error::RequirementMissing {
+                app: id.to_string(),
+                missing: missing.to_string(),
+            });
         }
         let _lock = self.locks.lock(id).await;
         let started = Instant::now();
         let (r, calls) = self.blocking(move |b| b.install(&m)).await;
         self.record_op("package.install", id, calls, started, &r);
         r?;
-        let rec = AppRecord { installed_at: Some(rfc3339(SystemTime::now())), desired: Desired::Running, health: HealthState::Unknown };
+        let rec = AppRecord {
+            installed_at: Some(rfc3339(SystemTime::now())),
+            desired: Desired::Running,
+            health: HealthState::Unknown,
+        };
         let mut state = guard(&self.state);
         state.apps.insert(id.clone(), rec.clone());
         self.save(&state);
@@ -184,8 +234,15 @@ impl Orchestrator {
         self.record_op(method, id, calls, started, &r);
         r?;
         let mut state = guard(&self.state);
-        let rec = state.apps.get_mut(id).ok_or_else(|| Error::NotInstalled(id.to_string()))?;
-        rec.desired = if op == Op::Stop { Desired::Stopped } else { Desired::Running };
+        let rec = state
+            .apps
+            .get_mut(id)
+            .ok_or_else(|| Error::NotInstalled(id.to_string()))?;
+        rec.desired = if op == Op::Stop {
+            Desired::Stopped
+        } else {
+            Desired::Running
+        };
         rec.health = HealthState::Unknown;
         let rec = rec.clone();
         self.save(&state);
@@ -219,7 +276,10 @@ impl Orchestrator {
     pub async fn list(&self) -> Result<Vec<AppStatus>> {
         let observed = self.observe().await?;
         let state = guard(&self.state);
-        Ok(observed.iter().map(|o| AppStatus::observed(o, state.apps.get(&o.id), self.unit_path(&o.id))).collect())
+        Ok(observed
+            .iter()
+            .map(|o| AppStatus::observed(o, state.apps.get(&o.id), self.unit_path(&o.id)))
+            .collect())
     }
 
     /// `package.status`: one app, with a fresh health check when it is running.
@@ -239,17 +299,23 @@ impl Orchestrator {
             });
         };
         if o.run == RunState::Running && o.invalid.is_none() {
-            self.check_health(&[o.id.clone()]).await;
+            self.check_health(std::slice::from_ref(&o.id)).await;
         }
         let state = guard(&self.state);
-        Ok(AppStatus::observed(&o, state.apps.get(id), self.unit_path(id)))
+        Ok(AppStatus::observed(
+            &o,
+            state.apps.get(id),
+            self.unit_path(id),
+        ))
     }
 
     /// Probes the given apps' health concurrently and records the outcomes.
     async fn check_health(&self, ids: &[AppId]) {
         let mut tasks = Vec::new();
         for id in ids {
-            let Some(check) = self.catalog.get(id).and_then(|m| m.health.clone()) else { continue };
+            let Some(check) = self.catalog.get(id).and_then(|m| m.health.clone()) else {
+                continue;
+            };
             let (id, cmd) = (id.clone(), self.commands.clone());
             tasks.push(tokio::task::spawn_blocking(move || {
                 let h = probe(&check, &id, &cmd);
@@ -257,10 +323,10 @@ impl Orchestrator {
             }));
         }
         for t in tasks {
-            if let Ok((id, h)) = t.await {
-                if let Some(rec) = guard(&self.state).apps.get_mut(&id) {
-                    rec.health = h;
-                }
+            if let Ok((id, h)) = t.await
+                && let Some(rec) = guard(&self.state).apps.get_mut(&id)
+            {
+                rec.health = h;
             }
         }
     }
@@ -275,7 +341,10 @@ impl Orchestrator {
         {
             let mut state = guard(&self.state);
             for (id, rec) in &p.adopt {
-                log::info(format_args!("reconcile: recorded {id} from its unit file (desired {:?})", rec.desired));
+                log::info(format_args!(
+                    "reconcile: recorded {id} from its unit file (desired {:?})",
+                    rec.desired
+                ));
                 state.apps.insert(id.clone(), rec.clone());
             }
             for id in &p.forget {
@@ -284,8 +353,14 @@ impl Orchestrator {
             }
         }
         for id in &p.start {
-            let Some(_lock) = self.locks.try_lock(id) else { continue };
-            if guard(&self.state).apps.get(id).is_none_or(|r| r.desired != Desired::Running) {
+            let Some(_lock) = self.locks.try_lock(id) else {
+                continue;
+            };
+            if guard(&self.state)
+                .apps
+                .get(id)
+                .is_none_or(|r| r.desired != Desired::Running)
+            {
                 continue;
             }
             let target = id.clone();
@@ -294,8 +369,17 @@ impl Orchestrator {
                 Err(e) => log::error(format_args!("reconcile: {e}")),
             }
         }
-        let running: Vec<AppId> = observed.iter().filter(|o| o.run == RunState::Running && o.invalid.is_none()).map(|o| o.id.clone()).collect();
-        for rec in guard(&self.state).apps.iter_mut().filter(|(id, _)| !running.contains(id)).map(|(_, r)| r) {
+        let running: Vec<AppId> = observed
+            .iter()
+            .filter(|o| o.run == RunState::Running && o.invalid.is_none())
+            .map(|o| o.id.clone())
+            .collect();
+        for rec in guard(&self.state)
+            .apps
+            .iter_mut()
+            .filter(|(id, _)| !running.contains(id))
+            .map(|(_, r)| r)
+        {
             rec.health = HealthState::Unknown;
         }
         self.check_health(&running).await;

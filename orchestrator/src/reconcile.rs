@@ -24,17 +24,33 @@ pub fn plan(state: &State, observed: &[Observed]) -> Plan {
         let desired = match state.apps.get(&o.id) {
             Some(rec) => rec.desired,
             None => {
-                let desired = if o.run == RunState::Stopped { Desired::Stopped } else { Desired::Running };
-                let rec = AppRecord { installed_at: o.installed_at.clone(), desired, health: HealthState::Unknown };
+                let desired = if o.run == RunState::Stopped {
+                    Desired::Stopped
+                } else {
+                    Desired::Running
+                };
+                let rec = AppRecord {
+                    installed_at: o.installed_at.clone(),
+                    desired,
+                    health: HealthState::Unknown,
+                };
                 p.adopt.push((o.id.clone(), rec));
                 desired
             }
         };
-        if o.invalid.is_none() && desired == Desired::Running && matches!(o.run, RunState::Stopped | RunState::Failed) {
+        if o.invalid.is_none()
+            && desired == Desired::Running
+            && matches!(o.run, RunState::Stopped | RunState::Failed)
+        {
             p.start.push(o.id.clone());
         }
     }
-    p.forget = state.apps.keys().filter(|id| !observed.iter().any(|o| &o.id == *id)).cloned().collect();
+    p.forget = state
+        .apps
+        .keys()
+        .filter(|id| !observed.iter().any(|o| &o.id == *id))
+        .cloned()
+        .collect();
     p
 }
 
@@ -54,7 +70,11 @@ mod tests {
     }
 
     fn record(desired: Desired) -> AppRecord {
-        AppRecord { installed_at: None, desired, health: HealthState::Unknown }
+        AppRecord {
+            installed_at: None,
+            desired,
+            health: HealthState::Unknown,
+        }
     }
 
     fn ids(v: &[AppId]) -> Vec<&str> {
@@ -64,7 +84,14 @@ mod tests {
     #[test]
     fn starts_what_should_run_and_leaves_stopped_and_invalid_apps() {
         let mut state = State::default();
-        for (id, d) in [("up", Desired::Running), ("down", Desired::Running), ("crashed", Desired::Running), ("parked", Desired::Stopped), ("broken", Desired::Running), ("gone", Desired::Running)] {
+        for (id, d) in [
+            ("up", Desired::Running),
+            ("down", Desired::Running),
+            ("crashed", Desired::Running),
+            ("parked", Desired::Stopped),
+            ("broken", Desired::Running),
+            ("gone", Desired::Running),
+        ] {
             state.apps.insert(AppId::parse(id).unwrap(), record(d));
         }
         let observed = [
@@ -82,11 +109,28 @@ mod tests {
 
     #[test]
     fn rebuilds_records_from_units_when_the_state_is_lost() {
-        let observed = [obs("a", RunState::Running, false), obs("b", RunState::Stopped, false), obs("c", RunState::Failed, false), obs("d", RunState::Stopped, true)];
+        let observed = [
+            obs("a", RunState::Running, false),
+            obs("b", RunState::Stopped, false),
+            obs("c", RunState::Failed, false),
+            obs("d", RunState::Stopped, true),
+        ];
         let p = plan(&State::default(), &observed);
-        let adopted: Vec<_> = p.adopt.iter().map(|(id, r)| (id.as_str(), r.desired, r.installed_at.as_deref())).collect();
+        let adopted: Vec<_> = p
+            .adopt
+            .iter()
+            .map(|(id, r)| (id.as_str(), r.desired, r.installed_at.as_deref()))
+            .collect();
         let at = Some("2026-11-29T09:30:00Z");
-        assert_eq!(adopted, [("a", Desired::Running, at), ("b", Desired::Stopped, at), ("c", Desired::Running, at), ("d", Desired::Stopped, at)]);
+        assert_eq!(
+            adopted,
+            [
+                ("a", Desired::Running, at),
+                ("b", Desired::Stopped, at),
+                ("c", Desired::Running, at),
+                ("d", Desired::Stopped, at)
+            ]
+        );
         assert_eq!(ids(&p.start), ["c"]);
         assert!(p.forget.is_empty());
     }

@@ -57,18 +57,35 @@ impl State {
         match std::fs::read(path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(state) => (state, None),
-                Err(e) => (State::default(), Some(format!("state file {} is corrupt ({e}); rebuilding from unit files", path.display()))),
+                Err(e) => (
+                    State::default(),
+                    Some(format!(
+                        "state file {} is corrupt ({e}); rebuilding from unit files",
+                        path.display()
+                    )),
+                ),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (State::default(), Some(format!("state file {} is missing; rebuilding from unit files", path.display())))
-            }
-            Err(e) => (State::default(), Some(format!("state file {} is unreadable ({e}); rebuilding from unit files", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                State::default(),
+                Some(format!(
+                    "state file {} is missing; rebuilding from unit files",
+                    path.display()
+                )),
+            ),
+            Err(e) => (
+                State::default(),
+                Some(format!(
+                    "state file {} is unreadable ({e}); rebuilding from unit files",
+                    path.display()
+                )),
+            ),
         }
     }
 
     /// Writes the state file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|e| crate::Error::Internal(e.to_string()))?;
         write_atomic(path, &json)
     }
 }
@@ -87,7 +104,11 @@ mod tests {
         assert_eq!(empty, State::default());
         assert!(why.unwrap().contains("missing"));
         let mut s = State::default();
-        let rec = AppRecord { installed_at: Some("2026-11-29T09:30:00Z".into()), desired: Desired::Stopped, health: HealthState::Healthy };
+        let rec = AppRecord {
+            installed_at: Some("2026-11-29T09:30:00Z".into()),
+            desired: Desired::Stopped,
+            health: HealthState::Healthy,
+        };
         s.apps.insert(AppId::parse("web").unwrap(), rec);
         s.save(&path).unwrap();
         assert_eq!(State::load(&path), (s, None));

@@ -76,12 +76,20 @@ impl AppStatus {
         let running = o.invalid.is_none() && o.run == RunState::Running;
         AppStatus {
             id: o.id.clone(),
-            state: if o.invalid.is_some() { AppState::Invalid } else { o.run.into() },
+            state: if o.invalid.is_some() {
+                AppState::Invalid
+            } else {
+                o.run.into()
+            },
             container_id: o.container_id.clone(),
             started_at: o.started_at.clone(),
-            health: rec.filter(|_| running).map_or(HealthState::Unknown, |r| r.health),
+            health: rec
+                .filter(|_| running)
+                .map_or(HealthState::Unknown, |r| r.health),
             unit_path,
-            installed_at: rec.and_then(|r| r.installed_at.clone()).or_else(|| o.installed_at.clone()),
+            installed_at: rec
+                .and_then(|r| r.installed_at.clone())
+                .or_else(|| o.installed_at.clone()),
             error: o.invalid.clone(),
         }
     }

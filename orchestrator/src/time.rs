@@ -4,7 +4,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Formats `t` as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
     rfc3339_secs(secs)
 }
 
@@ -22,7 +25,12 @@ pub fn rfc3339_secs(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -34,6 +42,9 @@ mod tests {
         assert_eq!(rfc3339_secs(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_secs(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339_secs(1_795_944_600), "2026-11-29T09:30:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(86_399)), "1970-01-01T23:59:59Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(86_399)),
+            "1970-01-01T23:59:59Z"
+        );
     }
 }

@@ -23,7 +23,12 @@ pub enum BodyError {
 pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(BodyError::TooLarge)
+        }
         Err(_) => Err(BodyError::Broken),
     }
 }
@@ -32,7 +37,8 @@ pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError>
 pub fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -58,17 +64,26 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
     bearer.or_else(|| {
-        headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == SESSION_COOKIE).then(|| v.to_owned())
-        })
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| {
+                let (k, v) = c.trim().split_once('=')?;
+                (k == SESSION_COOKIE).then(|| v.to_owned())
+            })
     })
 }
 
 /// Decodes one `application/x-www-form-urlencoded` field.
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;
-    let raw = text.split('&').find_map(|pair| pair.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v))?;
+    let raw = text.split('&').find_map(|pair| {
+        pair.split_once('=')
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    })?;
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -76,7 +91,9 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                out.push(u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?, 16).ok()?);
+                out.push(
+                    u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?, 16).ok()?,
+                );
                 i += 2;
             }
             b'%' => return None,
@@ -89,7 +106,10 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
 
 /// Escapes text for HTML.
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -98,7 +118,10 @@ mod tests {
 
     #[test]
     fn decodes_form_fields() {
-        assert_eq!(form_field(b"user=x&password=a%20b+c%26", "password").as_deref(), Some("a b c&"));
+        assert_eq!(
+            form_field(b"user=x&password=a%20b+c%26", "password").as_deref(),
+            Some("a b c&")
+        );
         assert_eq!(form_field(b"password=", "password").as_deref(), Some(""));
         assert_eq!(form_field(b"password=%4", "password"), None);
         assert_eq!(form_field(b"other=1", "password"), None);
@@ -108,7 +131,10 @@ mod tests {
     fn finds_bearer_or_cookie() {
         let mut h = HeaderMap::new();
         assert_eq!(session_token(&h), None);
-        h.insert(COOKIE, HeaderValue::from_static("a=b; orchestrator_session=tok"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=b; orchestrator_session=tok"),
+        );
         assert_eq!(session_token(&h).as_deref(), Some("tok"));
         h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer bear"));
         assert_eq!(session_token(&h).as_deref(), Some("bear"));

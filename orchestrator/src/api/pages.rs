@@ -17,7 +17,9 @@ fn page(status: StatusCode, title: &str, body: &str) -> Reply {
 
 /// The login form, with an optional message (e.g. a wrong password).
 pub fn login(status: StatusCode, message: Option<&str>) -> Reply {
-    let note = message.map(|m| format!("<p class=\"error\">{}</p>\n", html_escape(m))).unwrap_or_default();
+    let note = message
+        .map(|m| format!("<p class=\"error\">{}</p>\n", html_escape(m)))
+        .unwrap_or_default();
     let form = "<form method=\"post\" action=\"/login\">\n<label>Password <input type=\"password\" name=\"password\" autofocus></label>\n<button type=\"submit\">Log in</button>\n</form>\n";
     page(status, "orchestrator login", &format!("{note}{form}"))
 }
@@ -32,13 +34,26 @@ pub struct Row {
 
 /// The dashboard listing every app and its state.
 pub fn dashboard(rows: &[Row]) -> Reply {
-    let mut body = String::from("<table>\n<tr><th>App</th><th>State</th><th>Health</th><th>Started</th><th>UI</th></tr>\n");
+    let mut body = String::from(
+        "<table>\n<tr><th>App</th><th>State</th><th>Health</th><th>Started</th><th>UI</th></tr>\n",
+    );
     for r in rows {
         let s = &r.status;
         let id = html_escape(s.id.as_str());
-        let ui = if r.proxied && s.state == AppState::Running { format!("<a href=\"/app/{id}/\">open</a>") } else { String::new() };
-        let health = serde_json::to_value(s.health).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let err = s.error.as_deref().map(|e| format!(" ({})", html_escape(e))).unwrap_or_default();
+        let ui = if r.proxied && s.state == AppState::Running {
+            format!("<a href=\"/app/{id}/\">open</a>")
+        } else {
+            String::new()
+        };
+        let health = serde_json::to_value(s.health)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let err = s
+            .error
+            .as_deref()
+            .map(|e| format!(" ({})", html_escape(e)))
+            .unwrap_or_default();
         body.push_str(&format!(
             "<tr id=\"app-{id}\"><td>{id}</td><td class=\"state\">{}{err}</td><td>{health}</td><td>{}</td><td>{ui}</td></tr>\n",
             s.state.as_str(),

@@ -29,14 +29,30 @@ fn forwarded(name: &HeaderName) -> bool {
 
 /// Proxies `req` (already authorized) to the app's UI port; `rest` starts after `/app/<id>/`.
 pub async fn proxy(api: &Api, id: &AppId, rest: &str, req: Request<Incoming>) -> Reply {
-    let Some(ui) = api.core.catalog().get(id).and_then(|m| m.ui).filter(|u| u.proxied) else {
-        return text(StatusCode::NOT_FOUND, format!("no proxied UI for app {id}\n"));
+    let Some(ui) = api
+        .core
+        .catalog()
+        .get(id)
+        .and_then(|m| m.ui)
+        .filter(|u| u.proxied)
+    else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("no proxied UI for app {id}\n"),
+        );
     };
-    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let url = format!("http://127.0.0.1:{}/{rest}{query}", ui.port);
     let (parts, body) = req.into_parts();
     let Ok(body) = read_body(body, MAX_PROXY_BODY).await else {
-        return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large or broken\n");
+        return text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large or broken\n",
+        );
     };
     let mut out = api.client.request(parts.method, &url).body(body);
     for (name, value) in parts.headers.iter().filter(|(n, _)| forwarded(n)) {
@@ -44,13 +60,23 @@ pub async fn proxy(api: &Api, id: &AppId, rest: &str, req: Request<Incoming>) ->
     }
     let resp = match out.send().await {
         Ok(r) => r,
-        Err(e) => return text(StatusCode::BAD_GATEWAY, format!("app {id} did not answer: {e}\n")),
+        Err(e) => {
+            return text(
+                StatusCode::BAD_GATEWAY,
+                format!("app {id} did not answer: {e}\n"),
+            );
+        }
     };
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = match resp.bytes().await {
         Ok(b) => b,
-        Err(e) => return text(StatusCode::BAD_GATEWAY, format!("app {id} broke off its answer: {e}\n")),
+        Err(e) => {
+            return text(
+                StatusCode::BAD_GATEWAY,
+                format!("app {id} broke off its answer: {e}\n"),
+            );
+        }
     };
     let mut r = reply(status, "application/octet-stream", bytes);
     r.headers_mut().remove(header::CONTENT_TYPE);

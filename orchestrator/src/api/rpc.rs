@@ -54,20 +54,40 @@ pub async fn handle(api: &Api, headers: &HeaderMap, body: &[u8]) -> Option<Value
         return Some(error(Value::Null, PARSE_ERROR, "parse error"));
     };
     let Some(obj) = req.as_object() else {
-        return Some(error(Value::Null, INVALID_REQUEST, "invalid request: expected one JSON object"));
+        return Some(error(
+            Value::Null,
+            INVALID_REQUEST,
+            "invalid request: expected one JSON object",
+        ));
     };
     let id = obj.get("id").cloned();
-    if !matches!(id, None | Some(Value::Null | Value::String(_) | Value::Number(_))) {
-        return Some(error(Value::Null, INVALID_REQUEST, "invalid request: id must be a string, number or null"));
+    if !matches!(
+        id,
+        None | Some(Value::Null | Value::String(_) | Value::Number(_))
+    ) {
+        return Some(error(
+            Value::Null,
+            INVALID_REQUEST,
+            "invalid request: id must be a string, number or null",
+        ));
     }
     let reply_id = id.clone().unwrap_or(Value::Null);
-    let (Some("2.0"), Some(method)) = (obj.get("jsonrpc").and_then(Value::as_str), obj.get("method").and_then(Value::as_str)) else {
-        return Some(error(reply_id, INVALID_REQUEST, "invalid request: need jsonrpc \"2.0\" and a method string"));
+    let (Some("2.0"), Some(method)) = (
+        obj.get("jsonrpc").and_then(Value::as_str),
+        obj.get("method").and_then(Value::as_str),
+    ) else {
+        return Some(error(
+            reply_id,
+            INVALID_REQUEST,
+            "invalid request: need jsonrpc \"2.0\" and a method string",
+        ));
     };
     let params = obj.get("params").cloned().unwrap_or_else(|| json!({}));
     let token = session_token(headers);
     let result = if !params.is_object() {
-        Err(Some(Error::InvalidParams("params must be an object".into())))
+        Err(Some(Error::InvalidParams(
+            "params must be an object".into(),
+        )))
     } else if method != "auth.login" && !token.as_deref().is_some_and(|t| api.sessions.check(t)) {
         Err(Some(Error::Unauthorized))
     } else {
@@ -76,7 +96,11 @@ pub async fn handle(api: &Api, headers: &HeaderMap, body: &[u8]) -> Option<Value
     id.as_ref()?;
     Some(match result {
         Ok(v) => json!({ "jsonrpc": "2.0", "id": reply_id, "result": v }),
-        Err(None) => error(reply_id, METHOD_NOT_FOUND, &format!("method not found: {method}")),
+        Err(None) => error(
+            reply_id,
+            METHOD_NOT_FOUND,
+            &format!("method not found: {method}"),
+        ),
         Err(Some(e)) => error(reply_id, e.rpc_code(), &e.to_string()),
     })
 }
@@ -86,9 +110,16 @@ fn params<T: DeserializeOwned>(v: Value) -> Result<T> {
 }
 
 /// Runs a method; `Err(None)` is an unknown method.
-async fn call(api: &Api, method: &str, p: Value, token: Option<&str>) -> Result<Value, Option<Error>> {
+async fn call(
+    api: &Api,
+    method: &str,
+    p: Value,
+    token: Option<&str>,
+) -> Result<Value, Option<Error>> {
     let core = &api.core;
-    let to_json = |v: crate::status::AppStatus| serde_json::to_value(v).map_err(|e| Error::Internal(e.to_string()));
+    let to_json = |v: crate::status::AppStatus| {
+        serde_json::to_value(v).map_err(|e| Error::Internal(e.to_string()))
+    };
     let r = match method {
         "auth.login" => login(api, params::<Login>(p)?.password).await,
         "auth.logout" => params::<Empty>(p).map(|_| {
@@ -100,9 +131,18 @@ async fn call(api: &Api, method: &str, p: Value, token: Option<&str>) -> Result<
             core.list().await.map(|apps| json!({ "apps": apps }))
         }
         "package.install" => core.install(&params::<App>(p)?.id).await.and_then(to_json),
-        "package.start" => core.operate(Op::Start, &params::<App>(p)?.id).await.and_then(to_json),
-        "package.stop" => core.operate(Op::Stop, &params::<App>(p)?.id).await.and_then(to_json),
-        "package.restart" => core.operate(Op::Restart, &params::<App>(p)?.id).await.and_then(to_json),
+        "package.start" => core
+            .operate(Op::Start, &params::<App>(p)?.id)
+            .await
+            .and_then(to_json),
+        "package.stop" => core
+            .operate(Op::Stop, &params::<App>(p)?.id)
+            .await
+            .and_then(to_json),
+        "package.restart" => core
+            .operate(Op::Restart, &params::<App>(p)?.id)
+            .await
+            .and_then(to_json),
         "package.status" => core.status(&params::<App>(p)?.id).await.and_then(to_json),
         "package.uninstall" => {
             let u = params::<Uninstall>(p)?;
@@ -117,11 +157,15 @@ async fn call(api: &Api, method: &str, p: Value, token: Option<&str>) -> Result<
 /// Checks the password off the async threads (PBKDF2 is deliberately slow) and opens a session.
 async fn login(api: &Api, password: String) -> Result<Value> {
     let hash = api.password.clone();
-    let ok = tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || hash.verify(&password))
+        .await
+        .unwrap_or(false);
     if !ok {
         crate::log::warn("auth.login: wrong password");
         return Err(Error::Unauthorized);
     }
     let s = api.sessions.open()?;
-    Ok(json!({ "token": s.token, "expires_at": rfc3339(s.expires_at), "expires_in_secs": api.sessions.ttl().as_secs() }))
+    Ok(
+        json!({ "token": s.token, "expires_at": rfc3339(s.expires_at), "expires_in_secs": api.sessions.ttl().as_secs() }),
+    )
 }

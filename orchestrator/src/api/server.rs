@@ -12,7 +12,9 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use super::http::{BodyError, Reply, SESSION_COOKIE, form_field, read_body, redirect, reply, session_token, text};
+use super::http::{
+    BodyError, Reply, SESSION_COOKIE, form_field, read_body, redirect, reply, session_token, text,
+};
 use super::pages::{self, Row};
 use super::{proxy, rpc};
 use crate::auth::{PasswordHash, Sessions};
@@ -39,8 +41,16 @@ pub struct Api {
 impl Api {
     /// Builds the shared handler state.
     pub fn new(core: Arc<Orchestrator>, password: PasswordHash, sessions: Sessions) -> Api {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default();
-        Api { core, sessions, password, client }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Api {
+            core,
+            sessions,
+            password,
+            client,
+        }
     }
 
     fn authorized(&self, req: &Request<Incoming>) -> bool {
@@ -68,7 +78,9 @@ pub async fn serve(listener: TcpListener, api: Arc<Api>, shutdown: impl Future<O
                 let api = api.clone();
                 async move { Ok::<_, Infallible>(route(&api, req).await) }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -78,7 +90,10 @@ async fn route(api: &Api, req: Request<Incoming>) -> Reply {
     match (req.method(), path.as_str()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok"),
         (&Method::POST, "/rpc") => rpc_endpoint(api, req).await,
-        (_, "/rpc") => text(StatusCode::METHOD_NOT_ALLOWED, "POST a JSON-RPC 2.0 request\n"),
+        (_, "/rpc") => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST a JSON-RPC 2.0 request\n",
+        ),
         (&Method::GET, "/login") => pages::login(StatusCode::OK, None),
         (&Method::POST, "/login") => login_form(api, req).await,
         (&Method::GET, "/") if api.authorized(&req) => dashboard(api).await,
@@ -90,10 +105,21 @@ async fn route(api: &Api, req: Request<Incoming>) -> Reply {
 
 async fn rpc_endpoint(api: &Api, req: Request<Incoming>) -> Reply {
     let too_large = || {
-        let body = rpc::error(serde_json::Value::Null, rpc::INVALID_REQUEST, "invalid request: body over 1 MiB");
-        reply(StatusCode::PAYLOAD_TOO_LARGE, "application/json", body.to_string())
+        let body = rpc::error(
+            serde_json::Value::Null,
+            rpc::INVALID_REQUEST,
+            "invalid request: body over 1 MiB",
+        );
+        reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "application/json",
+            body.to_string(),
+        )
     };
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_RPC_BODY as u64) {
         return too_large();
     }
@@ -115,13 +141,18 @@ async fn login_form(api: &Api, req: Request<Incoming>) -> Reply {
     };
     let password = form_field(&body, "password").unwrap_or_default();
     let hash = api.password.clone();
-    let ok = tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || hash.verify(&password))
+        .await
+        .unwrap_or(false);
     if !ok {
         log::warn("login form: wrong password");
         return pages::login(StatusCode::UNAUTHORIZED, Some("wrong password"));
     }
     let Ok(session) = api.sessions.open() else {
-        return pages::login(StatusCode::INTERNAL_SERVER_ERROR, Some("could not open a session"));
+        return pages::login(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some("could not open a session"),
+        );
     };
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
@@ -143,9 +174,18 @@ async fn dashboard(api: &Api) -> Reply {
     let catalog = api.core.catalog();
     let mut rows: Vec<Row> = installed
         .into_iter()
-        .map(|s| Row { proxied: catalog.get(&s.id).and_then(|m| m.ui).is_some_and(|u| u.proxied), status: s })
+        .map(|s| Row {
+            proxied: catalog
+                .get(&s.id)
+                .and_then(|m| m.ui)
+                .is_some_and(|u| u.proxied),
+            status: s,
+        })
         .collect();
-    let missing: Vec<_> = catalog.iter().filter(|m| !rows.iter().any(|r| r.status.id == m.id)).collect();
+    let missing: Vec<_> = catalog
+        .iter()
+        .filter(|m| !rows.iter().any(|r| r.status.id == m.id))
+        .collect();
     for m in missing {
         let status = AppStatus {
             id: m.id.clone(),
@@ -157,7 +197,10 @@ async fn dashboard(api: &Api) -> Reply {
             installed_at: None,
             error: None,
         };
-        rows.push(Row { status, proxied: false });
+        rows.push(Row {
+            status,
+            proxied: false,
+        });
     }
     rows.sort_by(|a, b| a.status.id.cmp(&b.status.id));
     pages::dashboard(&rows)

@@ -15,12 +15,20 @@ pub struct RecordingRunner {
 impl RecordingRunner {
     /// Answers every command with success and empty output.
     pub fn ok() -> Self {
-        Self::answering(|_, _| CommandOutput { success: true, ..CommandOutput::default() })
+        Self::answering(|_, _| CommandOutput {
+            success: true,
+            ..CommandOutput::default()
+        })
     }
 
     /// Answers with `f`.
-    pub fn answering(f: impl Fn(Program, &[String]) -> CommandOutput + Send + Sync + 'static) -> Self {
-        RecordingRunner { calls: Mutex::new(Vec::new()), answer: Box::new(f) }
+    pub fn answering(
+        f: impl Fn(Program, &[String]) -> CommandOutput + Send + Sync + 'static,
+    ) -> Self {
+        RecordingRunner {
+            calls: Mutex::new(Vec::new()),
+            answer: Box::new(f),
+        }
     }
 
     /// The command lines seen so far, as `program arg arg...`.
@@ -36,8 +44,14 @@ impl RecordingRunner {
 
 impl CommandRunner for RecordingRunner {
     fn run(&self, program: Program, args: &[String]) -> std::io::Result<CommandOutput> {
-        let line = std::iter::once(program.as_str()).chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        let line = std::iter::once(program.as_str())
+            .chain(args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
         Ok((self.answer)(program, args))
     }
 }

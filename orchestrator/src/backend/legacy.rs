@@ -32,9 +32,16 @@ impl LegacyBackend {
 /// The `podman create` arguments for `m`.
 pub fn create_args(m: &Manifest) -> Vec<String> {
     let id = m.id.as_str();
-    let mut a: Vec<String> = ["create", "--replace", "--name", id, "--label", &format!("{APP_LABEL}={id}")]
-        .map(str::to_owned)
-        .into();
+    let mut a: Vec<String> = [
+        "create",
+        "--replace",
+        "--name",
+        id,
+        "--label",
+        &format!("{APP_LABEL}={id}"),
+    ]
+    .map(str::to_owned)
+    .into();
     a.extend(["--restart".into(), m.restart.as_str().into()]);
     if m.network == Some(Network::Host) {
         a.extend(["--network".into(), "host".into()]);
@@ -42,9 +49,15 @@ pub fn create_args(m: &Manifest) -> Vec<String> {
     if let Some(mib) = m.memory_mib {
         a.extend(["--memory".into(), format!("{mib}m")]);
     }
-    m.ports.iter().for_each(|p| a.extend(["-p".into(), p.to_string()]));
-    m.volumes.iter().for_each(|v| a.extend(["-v".into(), v.to_string()]));
-    m.environment.iter().for_each(|(k, v)| a.extend(["-e".into(), format!("{k}={v}")]));
+    m.ports
+        .iter()
+        .for_each(|p| a.extend(["-p".into(), p.to_string()]));
+    m.volumes
+        .iter()
+        .for_each(|v| a.extend(["-v".into(), v.to_string()]));
+    m.environment
+        .iter()
+        .for_each(|(k, v)| a.extend(["-e".into(), format!("{k}={v}")]));
     a.push(m.image.clone());
     a.extend(m.command.iter().cloned());
     a
@@ -79,9 +92,23 @@ impl Backend for LegacyBackend {
     }
 
     fn observe(&self) -> Result<Vec<Observed>> {
-        let out = self.cmd.run(Program::Podman, &["ps", "-a", "--format", "json", "--filter", &format!("label={APP_LABEL}")])?;
+        let out = self.cmd.run(
+            Program::Podman,
+            &[
+                "ps",
+                "-a",
+                "--format",
+                "json",
+                "--filter",
+                &format!("label={APP_LABEL}"),
+            ],
+        )?;
         let list: Vec<Value> = serde_json::from_str(out.trim()).or_else(|e| {
-            if out.trim().is_empty() { Ok(Vec::new()) } else { Err(Error::Internal(format!("podman ps printed bad JSON: {e}"))) }
+            if out.trim().is_empty() {
+                Ok(Vec::new())
+            } else {
+                Err(Error::Internal(format!("podman ps printed bad JSON: {e}")))
+            }
         })?;
         let mut apps: Vec<Observed> = list.iter().filter_map(observed).collect();
         apps.sort_by(|a, b| a.id.cmp(&b.id));
@@ -101,7 +128,10 @@ impl Backend for LegacyBackend {
 /// One `podman ps --format json` entry as an observed app.
 fn observed(c: &Value) -> Option<Observed> {
     let id = AppId::parse(c["Labels"][APP_LABEL].as_str()?).ok()?;
-    let run = match (c["State"].as_str().unwrap_or(""), c["ExitCode"].as_i64().unwrap_or(0)) {
+    let run = match (
+        c["State"].as_str().unwrap_or(""),
+        c["ExitCode"].as_i64().unwrap_or(0),
+    ) {
         ("running", _) => RunState::Running,
         ("created" | "initialized", _) => RunState::Starting,
         ("exited" | "stopped", 0) => RunState::Stopped,
@@ -133,7 +163,8 @@ mod tests {
         let runner = Arc::new(RecordingRunner::ok());
         let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
         let text = "id = \"web\"\nimage = \"img\"\ncommand = [\"serve\"]\nports = [\"80:8080\"]\nvolumes = [\"d:/data\"]\nmemory = \"64m\"\nnetwork = \"host\"\n[environment]\nK = \"v\"\n";
-        b.install(&Manifest::from_toml(Path::new("t"), text).unwrap()).unwrap();
+        b.install(&Manifest::from_toml(Path::new("t"), text).unwrap())
+            .unwrap();
         assert_eq!(
             runner.calls(),
             [
@@ -148,11 +179,39 @@ mod tests {
         let ps = r#"[{"Id":"c1","State":"running","ExitCode":0,"StartedAt":1795944600,"Created":1795944500,"Labels":{"orchestrator.app":"web"}},
                      {"Id":"c2","State":"exited","ExitCode":1,"StartedAt":1795944600,"Created":1795944500,"Labels":{"orchestrator.app":"db"}},
                      {"Id":"c3","State":"running","Labels":{"other":"x"}}]"#;
-        let runner = Arc::new(RecordingRunner::answering(move |_, _| CommandOutput { success: true, stdout: ps.into(), stderr: String::new() }));
+        let runner = Arc::new(RecordingRunner::answering(move |_, _| CommandOutput {
+            success: true,
+            stdout: ps.into(),
+            stderr: String::new(),
+        }));
         let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
         let seen = b.observe().unwrap();
-        assert_eq!(runner.calls(), ["podman ps -a --format json --filter label=orchestrator.app"]);
-        let summary: Vec<_> = seen.iter().map(|o| (o.id.as_str(), o.run, o.container_id.as_deref(), o.started_at.as_deref())).collect();
-        assert_eq!(summary, [("db", RunState::Failed, None, None), ("web", RunState::Running, Some("c1"), Some("2026-11-29T09:30:00Z"))]);
+        assert_eq!(
+            runner.calls(),
+            ["podman ps -a --format json --filter label=orchestrator.app"]
+        );
+        let summary: Vec<_> = seen
+            .iter()
+            .map(|o| {
+                (
+                    o.id.as_str(),
+                    o.run,
+                    o.container_id.as_deref(),
+                    o.started_at.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("db", RunState::Failed, None, None),
+                (
+                    "web",
+                    RunState::Running,
+                    Some("c1"),
+                    Some("2026-11-29T09:30:00Z")
+                )
+            ]
+        );
     }
 }

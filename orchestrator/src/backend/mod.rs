@@ -10,4 +10,7 @@ mod runner;
 pub use legacy::LegacyBackend;
 pub use model::{Backend, BackendKind, Observed, RunState};
 pub use quadlet::QuadletBackend;
-pub use runner::{Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner, reset_thread_calls, thread_calls};
+pub use runner::{
+    Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner, reset_thread_calls,
+    thread_calls,
+};

@@ -20,8 +20,18 @@ pub struct QuadletBackend {
 
 impl QuadletBackend {
     /// A backend writing units to `unit_dir`; `runtime_dir` is `$XDG_RUNTIME_DIR` (Quadlet's `%t`).
-    pub fn new(unit_dir: PathBuf, runtime_dir: PathBuf, podman: PodmanVersion, cmd: Arc<Commands>) -> Self {
-        QuadletBackend { unit_dir, runtime_dir, podman, cmd }
+    pub fn new(
+        unit_dir: PathBuf,
+        runtime_dir: PathBuf,
+        podman: PodmanVersion,
+        cmd: Arc<Commands>,
+    ) -> Self {
+        QuadletBackend {
+            unit_dir,
+            runtime_dir,
+            podman,
+            cmd,
+        }
     }
 
     fn path(&self, id: &AppId) -> PathBuf {
@@ -29,11 +39,18 @@ impl QuadletBackend {
     }
 
     fn systemctl(&self, verb: &str, id: &AppId) -> Result<()> {
-        self.cmd.run(Program::Systemctl, &["--user", verb, &format!("{id}.service")]).map(drop)
+        self.cmd
+            .run(
+                Program::Systemctl,
+                &["--user", verb, &format!("{id}.service")],
+            )
+            .map(drop)
     }
 
     fn reload(&self) -> Result<()> {
-        self.cmd.run(Program::Systemctl, &["--user", "daemon-reload"]).map(drop)
+        self.cmd
+            .run(Program::Systemctl, &["--user", "daemon-reload"])
+            .map(drop)
     }
 }
 
@@ -52,9 +69,14 @@ impl Backend for QuadletBackend {
 
     fn uninstall(&self, id: &AppId, purge_volumes: &[String]) -> Result<()> {
         // A unit that is already gone or stopped must not block its removal.
-        let _ = self.cmd.run_status(Program::Systemctl, &["--user", "stop", &format!("{id}.service")])?;
+        let _ = self.cmd.run_status(
+            Program::Systemctl,
+            &["--user", "stop", &format!("{id}.service")],
+        )?;
         match std::fs::remove_file(self.path(id)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(self.path(id))(e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(self.path(id))(e));
+            }
             _ => {}
         }
         self.reload()?;
@@ -75,16 +97,36 @@ impl Backend for QuadletBackend {
 
     fn observe(&self) -> Result<Vec<Observed>> {
         let mut apps = installed_units(&self.unit_dir)?;
-        let valid: Vec<String> = apps.iter().filter(|a| a.invalid.is_none()).map(|a| format!("{}.service", a.id)).collect();
+        let valid: Vec<String> = apps
+            .iter()
+            .filter(|a| a.invalid.is_none())
+            .map(|a| format!("{}.service", a.id))
+            .collect();
         if valid.is_empty() {
             return Ok(apps);
         }
-        let mut args = vec!["--user", "show", "--timestamp=unix", "-p", "Id,ActiveState,SubState,ActiveEnterTimestamp"];
+        let mut args = vec![
+            "--user",
+            "show",
+            "--timestamp=unix",
+            "-p",
+            "Id,ActiveState,SubState,ActiveEnterTimestamp",
+        ];
         args.extend(valid.iter().map(String::as_str));
         let out = self.cmd.run(Program::Systemctl, &args)?;
         for block in out.split("\n\n") {
-            let prop = |k: &str| block.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix('=')).unwrap_or("");
-            let Some(app) = apps.iter_mut().find(|a| prop("Id") == format!("{}.service", a.id)) else { continue };
+            let prop = |k: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+                    .unwrap_or("")
+            };
+            let Some(app) = apps
+                .iter_mut()
+                .find(|a| prop("Id") == format!("{}.service", a.id))
+            else {
+                continue;
+            };
             app.run = run_state(prop("ActiveState"));
             if matches!(app.run, RunState::Running | RunState::Starting) {
                 app.started_at = started_at(prop("ActiveEnterTimestamp"));
@@ -114,7 +156,10 @@ fn installed_units(dir: &Path) -> Result<Vec<Observed>> {
     let mut apps = Vec::new();
     for entry in entries {
         let path = entry.map_err(Error::io(dir))?.path();
-        let Some(id) = path.file_name().and_then(|n| n.to_str()?.strip_suffix(".container")).and_then(|s| AppId::parse(s).ok())
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str()?.strip_suffix(".container"))
+            .and_then(|s| AppId::parse(s).ok())
         else {
             continue;
         };
@@ -123,8 +168,18 @@ fn installed_units(dir: &Path) -> Result<Vec<Observed>> {
             .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8 text".to_owned()))
             .and_then(|t| check_unit_text(&t))
             .err();
-        let installed_at = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(rfc3339);
-        apps.push(Observed { id, invalid, run: RunState::Stopped, container_id: None, started_at: None, installed_at });
+        let installed_at = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(rfc3339);
+        apps.push(Observed {
+            id,
+            invalid,
+            run: RunState::Stopped,
+            container_id: None,
+            started_at: None,
+            installed_at,
+        });
     }
     apps.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(apps)
@@ -155,7 +210,10 @@ pub(super) fn remove_volumes(cmd: &Commands, volumes: &[String]) -> Result<()> {
     let mut args = vec!["volume", "rm"];
     args.extend(volumes.iter().map(String::as_str));
     let out = cmd.run_status(Program::Podman, &args)?;
-    let gone = out.stderr.lines().all(|l| l.to_lowercase().contains("no such volume"));
+    let gone = out
+        .stderr
+        .lines()
+        .all(|l| l.to_lowercase().contains("no such volume"));
     if out.success || gone {
         Ok(())
     } else {
@@ -169,25 +227,43 @@ mod tests {
     use crate::backend::fake::RecordingRunner;
     use crate::backend::{CommandOutput, Program};
 
-    fn setup(name: &str, runner: RecordingRunner) -> (QuadletBackend, Arc<RecordingRunner>, PathBuf) {
+    fn setup(
+        name: &str,
+        runner: RecordingRunner,
+    ) -> (QuadletBackend, Arc<RecordingRunner>, PathBuf) {
         let dir = std::env::temp_dir().join(format!("orch-qb-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("run")).unwrap();
         let runner = Arc::new(runner);
         let cmd = Arc::new(Commands::new(runner.clone()));
-        let b = QuadletBackend::new(dir.join("units"), dir.join("run"), PodmanVersion::new(5, 4, 2), cmd);
+        let b = QuadletBackend::new(
+            dir.join("units"),
+            dir.join("run"),
+            PodmanVersion::new(5, 4, 2),
+            cmd,
+        );
         (b, runner, dir)
     }
 
     fn manifest(id: &str) -> Manifest {
-        Manifest::from_toml(Path::new("t.toml"), &format!("id = \"{id}\"\nimage = \"img\"\n")).unwrap()
+        Manifest::from_toml(
+            Path::new("t.toml"),
+            &format!("id = \"{id}\"\nimage = \"img\"\n"),
+        )
+        .unwrap()
     }
 
     #[test]
     fn install_writes_the_unit_and_costs_two_systemctl_calls() {
         let (b, runner, dir) = setup("install", RecordingRunner::ok());
         b.install(&manifest("web")).unwrap();
-        assert_eq!(runner.calls(), ["systemctl --user daemon-reload", "systemctl --user start web.service"]);
+        assert_eq!(
+            runner.calls(),
+            [
+                "systemctl --user daemon-reload",
+                "systemctl --user start web.service"
+            ]
+        );
         let unit = std::fs::read_to_string(dir.join("units/web.container")).unwrap();
         assert!(unit.contains("ContainerName=web\n"), "{unit}");
         std::fs::remove_dir_all(dir).unwrap();
@@ -199,13 +275,24 @@ mod tests {
         b.install(&manifest("web")).unwrap();
         runner.clear();
         b.uninstall(&AppId::parse("web").unwrap(), &[]).unwrap();
-        assert_eq!(runner.calls(), ["systemctl --user stop web.service", "systemctl --user daemon-reload"]);
-        assert!(!dir.join("units/web.container").exists());
-        runner.clear();
-        b.uninstall(&AppId::parse("web").unwrap(), &["web-data".into()]).unwrap();
         assert_eq!(
             runner.calls(),
-            ["systemctl --user stop web.service", "systemctl --user daemon-reload", "podman volume rm web-data"]
+            [
+                "systemctl --user stop web.service",
+                "systemctl --user daemon-reload"
+            ]
+        );
+        assert!(!dir.join("units/web.container").exists());
+        runner.clear();
+        b.uninstall(&AppId::parse("web").unwrap(), &["web-data".into()])
+            .unwrap();
+        assert_eq!(
+            runner.calls(),
+            [
+                "systemctl --user stop web.service",
+                "systemctl --user daemon-reload",
+                "podman volume rm web-data"
+            ]
         );
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -214,11 +301,18 @@ mod tests {
     fn observe_reads_all_units_in_one_call_and_reports_corrupt_ones() {
         let show = "Id=a.service\nActiveState=active\nSubState=running\nActiveEnterTimestamp=@1795944600\n\n\
                     Id=b.service\nActiveState=failed\nSubState=failed\nActiveEnterTimestamp=\n";
-        let (b, runner, dir) = setup("observe", RecordingRunner::answering(move |p, _| CommandOutput {
-            success: true,
-            stdout: if p == Program::Systemctl { show.to_owned() } else { String::new() },
-            stderr: String::new(),
-        }));
+        let (b, runner, dir) = setup(
+            "observe",
+            RecordingRunner::answering(move |p, _| CommandOutput {
+                success: true,
+                stdout: if p == Program::Systemctl {
+                    show.to_owned()
+                } else {
+                    String::new()
+                },
+                stderr: String::new(),
+            }),
+        );
         b.install(&manifest("a")).unwrap();
         b.install(&manifest("b")).unwrap();
         std::fs::write(dir.join("units/c.container"), "\u{1}\u{2}garbage").unwrap();
@@ -228,18 +322,40 @@ mod tests {
         let seen = b.observe().unwrap();
         assert_eq!(
             runner.calls(),
-            ["systemctl --user show --timestamp=unix -p Id,ActiveState,SubState,ActiveEnterTimestamp a.service b.service"]
+            [
+                "systemctl --user show --timestamp=unix -p Id,ActiveState,SubState,ActiveEnterTimestamp a.service b.service"
+            ]
         );
         let summary: Vec<_> = seen
             .iter()
-            .map(|o| (o.id.as_str(), o.run, o.container_id.as_deref(), o.started_at.as_deref(), o.invalid.as_deref()))
+            .map(|o| {
+                (
+                    o.id.as_str(),
+                    o.run,
+                    o.container_id.as_deref(),
+                    o.started_at.as_deref(),
+                    o.invalid.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             summary,
             [
-                ("a", RunState::Running, Some("abc123"), Some("2026-11-29T09:30:00Z"), None),
+                (
+                    "a",
+                    RunState::Running,
+                    Some("abc123"),
+                    Some("2026-11-29T09:30:00Z"),
+                    None
+                ),
                 ("b", RunState::Failed, None, None, None),
-                ("c", RunState::Stopped, None, None, Some("line 1: not a [Section] or Key=value line")),
+                (
+                    "c",
+                    RunState::Stopped,
+                    None,
+                    None,
+                    Some("line 1: not a [Section] or Key=value line")
+                ),
             ]
         );
         assert!(seen.iter().all(|o| o.installed_at.is_some()));

@@ -51,7 +51,10 @@ pub struct SystemRunner;
 
 impl CommandRunner for SystemRunner {
     fn run(&self, program: Program, args: &[String]) -> std::io::Result<CommandOutput> {
-        let out = Command::new(program.as_str()).args(args).stdin(Stdio::null()).output()?;
+        let out = Command::new(program.as_str())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()?;
         Ok(CommandOutput {
             success: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -83,7 +86,11 @@ pub struct Commands {
 impl Commands {
     /// Wraps `runner`.
     pub fn new(runner: Arc<dyn CommandRunner>) -> Commands {
-        Commands { runner, systemctl: AtomicU64::new(0), podman: AtomicU64::new(0) }
+        Commands {
+            runner,
+            systemctl: AtomicU64::new(0),
+            podman: AtomicU64::new(0),
+        }
     }
 
     /// Runs the command and returns its stdout, or an error naming the command and its stderr.
@@ -112,12 +119,17 @@ impl Commands {
             c.set(calls);
         });
         let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        self.runner.run(program, &owned).map_err(|e| command_error(program, args, &e.to_string()))
+        self.runner
+            .run(program, &owned)
+            .map_err(|e| command_error(program, args, &e.to_string()))
     }
 
     /// Calls made so far by everyone.
     pub fn totals(&self) -> Calls {
-        Calls { systemctl: self.systemctl.load(Ordering::Relaxed), podman: self.podman.load(Ordering::Relaxed) }
+        Calls {
+            systemctl: self.systemctl.load(Ordering::Relaxed),
+            podman: self.podman.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -136,10 +148,17 @@ fn command_error(program: Program, args: &[&str], stderr: &str) -> Error {
     let mut shown = vec![program.as_str().to_owned()];
     let mut mask_next = false;
     for a in args {
-        shown.push(if mask_next { format!("{}=***", a.split('=').next().unwrap_or("")) } else { (*a).to_owned() });
+        shown.push(if mask_next {
+            format!("{}=***", a.split('=').next().unwrap_or(""))
+        } else {
+            (*a).to_owned()
+        });
         mask_next = *a == "-e" || *a == "--env";
     }
-    Error::Command { command: shown.join(" "), stderr: stderr.to_owned() }
+    Error::Command {
+        command: shown.join(" "),
+        stderr: stderr.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -149,7 +168,11 @@ mod tests {
     struct Failing;
     impl CommandRunner for Failing {
         fn run(&self, _: Program, _: &[String]) -> std::io::Result<CommandOutput> {
-            Ok(CommandOutput { success: false, stdout: String::new(), stderr: "boom\n".into() })
+            Ok(CommandOutput {
+                success: false,
+                stdout: String::new(),
+                stderr: "boom\n".into(),
+            })
         }
     }
 
@@ -157,10 +180,28 @@ mod tests {
     fn counts_calls_and_masks_environment_in_errors() {
         let c = Commands::new(Arc::new(Failing));
         reset_thread_calls();
-        let err = c.run(Program::Podman, &["create", "-e", "TOKEN=hunter2", "img"]).unwrap_err();
-        assert_eq!(err.to_string(), "failed to run `podman create -e TOKEN=*** img`: boom");
-        c.run(Program::Systemctl, &["--user", "daemon-reload"]).unwrap_err();
-        assert_eq!(c.totals(), Calls { systemctl: 1, podman: 1 });
-        assert_eq!(thread_calls(), Calls { systemctl: 1, podman: 1 });
+        let err = c
+            .run(Program::Podman, &["create", "-e", "TOKEN=hunter2", "img"])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "failed to run `podman create -e TOKEN=*** img`: boom"
+        );
+        c.run(Program::Systemctl, &["--user", "daemon-reload"])
+            .unwrap_err();
+        assert_eq!(
+            c.totals(),
+            Calls {
+                systemctl: 1,
+                podman: 1
+            }
+        );
+        assert_eq!(
+            thread_calls(),
+            Calls {
+                systemctl: 1,
+                podman: 1
+            }
+        );
     }
 }

@@ -59,7 +59,9 @@ mod tests {
     #[test]
     fn refuses_paths_and_odd_names() {
         let long = "a".repeat(64);
-        for bad in ["", "../x", "a/b", "-a", "A", "a_b", "a.b", ".", "a b", &long] {
+        for bad in [
+            "", "../x", "a/b", "-a", "A", "a_b", "a.b", ".", "a b", &long,
+        ] {
             assert!(
                 matches!(AppId::parse(bad), Err(Error::InvalidAppId(ref s)) if s == bad),
                 "{bad:?} was accepted"

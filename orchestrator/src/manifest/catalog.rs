@@ -42,7 +42,9 @@ impl Catalog {
 
     /// Builds a catalog from manifests already checked (tests, benches).
     pub fn from_manifests(manifests: impl IntoIterator<Item = Manifest>) -> Catalog {
-        Catalog { apps: manifests.into_iter().map(|m| (m.id.clone(), m)).collect() }
+        Catalog {
+            apps: manifests.into_iter().map(|m| (m.id.clone(), m)).collect(),
+        }
     }
 
     /// The manifest of `id`, if the catalog has one.
@@ -72,11 +74,15 @@ fn load_file(file: &Path) -> Result<Manifest> {
 
 fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let read = std::fs::read_dir(dir).map_err(Error::io(dir))?;
-    read.map(|e| e.map(|e| e.path()).map_err(Error::io(dir))).collect()
+    read.map(|e| e.map(|e| e.path()).map_err(Error::io(dir)))
+        .collect()
 }
 
 fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    Ok(entries(dir)?.into_iter().filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml")).collect())
+    Ok(entries(dir)?
+        .into_iter()
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
+        .collect())
 }
 
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -60,7 +60,11 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         .map_err(|e| src.fail(Some(w.id.span()), "id", e.to_string()))?;
     let image = w.image.get_ref().trim();
     if image.is_empty() || image.contains(char::is_whitespace) {
-        return Err(src.fail(Some(w.image.span()), "image", "must be a non-empty image reference without spaces"));
+        return Err(src.fail(
+            Some(w.image.span()),
+            "image",
+            "must be a non-empty image reference without spaces",
+        ));
     }
     let command = match w.command {
         Some(c) if c.get_ref().is_empty() => {
@@ -69,17 +73,32 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         Some(c) => c.into_inner(),
         None => Vec::new(),
     };
-    let ports = w.ports.iter().map(|p| port(src, p)).collect::<Result<_>>()?;
-    let volumes = w.volumes.iter().map(|v| volume(src, v)).collect::<Result<_>>()?;
+    let ports = w
+        .ports
+        .iter()
+        .map(|p| port(src, p))
+        .collect::<Result<_>>()?;
+    let volumes = w
+        .volumes
+        .iter()
+        .map(|v| volume(src, v))
+        .collect::<Result<_>>()?;
     let network = match &w.network {
         None => None,
         Some(n) if n.get_ref() == "host" => Some(Network::Host),
-        Some(n) => return Err(src.fail(Some(n.span()), "network", format!("{:?} is not supported (only \"host\")", n.get_ref()))),
+        Some(n) => {
+            return Err(src.fail(
+                Some(n.span()),
+                "network",
+                format!("{:?} is not supported (only \"host\")", n.get_ref()),
+            ));
+        }
     };
     let memory_mib = w.memory.as_ref().map(|m| memory(src, m)).transpose()?;
     let mut requires = Vec::new();
     for r in &w.requires {
-        let dep = AppId::parse(r.get_ref()).map_err(|e| src.fail(Some(r.span()), "requires", e.to_string()))?;
+        let dep = AppId::parse(r.get_ref())
+            .map_err(|e| src.fail(Some(r.span()), "requires", e.to_string()))?;
         if dep == id {
             return Err(src.fail(Some(r.span()), "requires", "an app cannot require itself"));
         }
@@ -91,16 +110,42 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         let ok = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
-            return Err(src.fail(env_span.clone(), &format!("environment.{key}"), "is not a valid variable name"));
+            return Err(src.fail(
+                env_span.clone(),
+                &format!("environment.{key}"),
+                "is not a valid variable name",
+            ));
         }
     }
     let health = w.health.map(|h| health(src, h)).transpose()?;
-    let ui = w.ui.map(|u| Ui { port: u.port, proxied: u.proxied });
-    Ok(Manifest { id, image: image.to_owned(), command, ports, volumes, network, memory_mib, restart: w.restart, requires, environment, health, ui })
+    let ui = w.ui.map(|u| Ui {
+        port: u.port,
+        proxied: u.proxied,
+    });
+    Ok(Manifest {
+        id,
+        image: image.to_owned(),
+        command,
+        ports,
+        volumes,
+        network,
+        memory_mib,
+        restart: w.restart,
+        requires,
+        environment,
+        health,
+        ui,
+    })
 }
 
 fn port(src: &Source, p: &Spanned<String>) -> Result<Port> {
-    let bad = || src.fail(Some(p.span()), "ports", format!("{:?} is not host:container[/udp|/tcp]", p.get_ref()));
+    let bad = || {
+        src.fail(
+            Some(p.span()),
+            "ports",
+            format!("{:?} is not host:container[/udp|/tcp]", p.get_ref()),
+        )
+    };
     let (pair, protocol) = match p.get_ref().split_once('/') {
         None => (p.get_ref().as_str(), Protocol::Tcp),
         Some((pair, "tcp")) => (pair, Protocol::Tcp),
@@ -109,19 +154,38 @@ fn port(src: &Source, p: &Spanned<String>) -> Result<Port> {
     };
     let (host, container) = pair.split_once(':').ok_or_else(bad)?;
     let num = |s: &str| s.parse::<u16>().ok().filter(|&n| n > 0).ok_or_else(bad);
-    Ok(Port { host: num(host)?, container: num(container)?, protocol })
+    Ok(Port {
+        host: num(host)?,
+        container: num(container)?,
+        protocol,
+    })
 }
 
 fn volume(src: &Source, v: &Spanned<String>) -> Result<Volume> {
-    let bad = || src.fail(Some(v.span()), "volumes", format!("{:?} is not name:/absolute/path (named volumes only)", v.get_ref()));
+    let bad = || {
+        src.fail(
+            Some(v.span()),
+            "volumes",
+            format!(
+                "{:?} is not name:/absolute/path (named volumes only)",
+                v.get_ref()
+            ),
+        )
+    };
     let (name, path) = v.get_ref().split_once(':').ok_or_else(bad)?;
     let name_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-    let path_ok = path.starts_with('/') && !path.contains(':') && !path.split('/').any(|s| s == "..");
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    let path_ok =
+        path.starts_with('/') && !path.contains(':') && !path.split('/').any(|s| s == "..");
     if !(name_ok && path_ok) {
         return Err(bad());
     }
-    Ok(Volume { name: name.to_owned(), path: path.to_owned() })
+    Ok(Volume {
+        name: name.to_owned(),
+        path: path.to_owned(),
+    })
 }
 
 fn memory(src: &Source, m: &Spanned<String>) -> Result<u64> {
@@ -136,18 +200,35 @@ fn memory(src: &Source, m: &Spanned<String>) -> Result<u64> {
         .ok()
         .filter(|&n| n > 0 && digits.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|n| n.checked_mul(factor))
-        .ok_or_else(|| src.fail(Some(m.span()), "memory", format!("{:?} is not a size like \"512m\" or \"2g\"", m.get_ref())))
+        .ok_or_else(|| {
+            src.fail(
+                Some(m.span()),
+                "memory",
+                format!("{:?} is not a size like \"512m\" or \"2g\"", m.get_ref()),
+            )
+        })
 }
 
 fn health(src: &Source, h: Spanned<WireHealth>) -> Result<Health> {
     let span = h.span();
     let h = h.into_inner();
     match (h.http, h.tcp, h.command) {
-        (Some(http), None, None) if http.path.starts_with('/') => Ok(Health::Http { port: http.port, path: http.path }),
-        (Some(http), None, None) => Err(src.fail(Some(span), "health.http.path", format!("{:?} must start with /", http.path))),
+        (Some(http), None, None) if http.path.starts_with('/') => Ok(Health::Http {
+            port: http.port,
+            path: http.path,
+        }),
+        (Some(http), None, None) => Err(src.fail(
+            Some(span),
+            "health.http.path",
+            format!("{:?} must start with /", http.path),
+        )),
         (None, Some(tcp), None) => Ok(Health::Tcp { port: tcp.port }),
         (None, None, Some(cmd)) if !cmd.is_empty() => Ok(Health::Command(cmd)),
         (None, None, Some(_)) => Err(src.fail(Some(span), "health.command", "must not be empty")),
-        _ => Err(src.fail(Some(span), "health", "exactly one of http, tcp, command must be set")),
+        _ => Err(src.fail(
+            Some(span),
+            "health",
+            "exactly one of http, tcp, command must be set",
+        )),
     }
 }

@@ -42,12 +42,18 @@ impl Container {
         if let Some(n) = &self.network {
             kv(out, "Network", n);
         }
-        self.publish_port.iter().for_each(|p| kv(out, "PublishPort", p));
+        self.publish_port
+            .iter()
+            .for_each(|p| kv(out, "PublishPort", p));
         self.volume.iter().for_each(|v| kv(out, "Volume", v));
-        self.environment.iter().for_each(|e| kv(out, "Environment", e));
+        self.environment
+            .iter()
+            .for_each(|e| kv(out, "Environment", e));
         if let Some(m) = &self.memory {
             kv(out, "Memory", m);
         }
-        self.podman_args.iter().for_each(|a| kv(out, "PodmanArgs", a));
+        self.podman_args
+            .iter()
+            .for_each(|a| kv(out, "PodmanArgs", a));
     }
 }

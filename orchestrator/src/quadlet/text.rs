@@ -12,7 +12,9 @@ pub fn kv(out: &mut String, key: &str, value: &str) {
 /// double-quoted with `\` and `"` escaped; `%` is doubled so systemd does not expand specifiers.
 pub fn quote(word: &str) -> String {
     let plain = !word.is_empty()
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@".contains(c));
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@".contains(c));
     if plain {
         return word.to_owned();
     }

@@ -33,8 +33,13 @@ impl QuadletUnit {
             Some(mib) => (None, vec![format!("--memory {mib}m")]),
             None => (None, vec![]),
         };
-        let exec = (!m.command.is_empty())
-            .then(|| m.command.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" "));
+        let exec = (!m.command.is_empty()).then(|| {
+            m.command
+                .iter()
+                .map(|w| quote(w))
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
         QuadletUnit {
             unit: Unit {
                 description: Some(format!("orchestrator app {id}")),
@@ -51,12 +56,21 @@ impl QuadletUnit {
                 }),
                 publish_port: m.ports.iter().map(|p| p.to_string()).collect(),
                 volume: m.volumes.iter().map(|v| v.to_string()).collect(),
-                environment: m.environment.iter().map(|(k, v)| quote(&format!("{k}={v}"))).collect(),
+                environment: m
+                    .environment
+                    .iter()
+                    .map(|(k, v)| quote(&format!("{k}={v}")))
+                    .collect(),
                 memory,
                 podman_args,
             },
-            service: Service { restart: Some(m.restart), timeout_start_sec: Some(TIMEOUT_START_SEC) },
-            install: Install { wanted_by: vec!["default.target".to_owned()] },
+            service: Service {
+                restart: Some(m.restart),
+                timeout_start_sec: Some(TIMEOUT_START_SEC),
+            },
+            install: Install {
+                wanted_by: vec!["default.target".to_owned()],
+            },
         }
     }
 
@@ -89,13 +103,18 @@ pub fn check_unit_text(text: &str) -> Result<(), String> {
             continue;
         }
         let key = line.split_once('=').map(|(k, _)| k.trim());
-        let key_ok = key.is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()));
+        let key_ok =
+            key.is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()));
         if section.is_none() || !key_ok {
             return Err(format!("line {}: not a [Section] or Key=value line", n + 1));
         }
         image |= section.as_deref() == Some("Container") && key == Some("Image");
     }
-    if image { Ok(()) } else { Err("no Image= in a [Container] section".to_owned()) }
+    if image {
+        Ok(())
+    } else {
+        Err("no Image= in a [Container] section".to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -192,16 +211,29 @@ WantedBy=default.target
         let text = QuadletUnit::from_manifest(&manifest(FULL), &OLD).render();
         assert_eq!(
             text.lines().skip(17).take(3).collect::<Vec<_>>(),
-            ["Environment=\"MOTD=50%% off\"", "PodmanArgs=--memory 2048m", ""]
+            [
+                "Environment=\"MOTD=50%% off\"",
+                "PodmanArgs=--memory 2048m",
+                ""
+            ]
         );
         assert!(!text.contains("Memory="), "{text}");
     }
 
     #[test]
     fn rendered_units_pass_the_check_and_garbage_does_not() {
-        assert_eq!(check_unit_text(&QuadletUnit::from_manifest(&manifest(FULL), &OLD).render()), Ok(()));
-        assert_eq!(check_unit_text("\0\0garbage"), Err("line 1: not a [Section] or Key=value line".into()));
-        assert_eq!(check_unit_text("[Container]\nLabel=x\n"), Err("no Image= in a [Container] section".into()));
+        assert_eq!(
+            check_unit_text(&QuadletUnit::from_manifest(&manifest(FULL), &OLD).render()),
+            Ok(())
+        );
+        assert_eq!(
+            check_unit_text("\0\0garbage"),
+            Err("line 1: not a [Section] or Key=value line".into())
+        );
+        assert_eq!(
+            check_unit_text("[Container]\nLabel=x\n"),
+            Err("no Image= in a [Container] section".into())
+        );
         assert!(check_unit_text("").is_err());
     }
 }

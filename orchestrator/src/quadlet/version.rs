@@ -18,7 +18,11 @@ pub struct PodmanVersion {
 impl PodmanVersion {
     /// Builds a version from its parts.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        PodmanVersion { major, minor, patch }
+        PodmanVersion {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// Parses `podman --version` output (`podman version 5.4.2`) or a bare `5.4.2`.
@@ -51,9 +55,18 @@ mod tests {
 
     #[test]
     fn parses_podman_output() {
-        assert_eq!(PodmanVersion::parse("podman version 5.4.2\n").unwrap(), PodmanVersion::new(5, 4, 2));
-        assert_eq!(PodmanVersion::parse("5.5").unwrap(), PodmanVersion::new(5, 5, 0));
-        assert_eq!(PodmanVersion::parse("podman version 5.6.0-dev").unwrap(), PodmanVersion::new(5, 6, 0));
+        assert_eq!(
+            PodmanVersion::parse("podman version 5.4.2\n").unwrap(),
+            PodmanVersion::new(5, 4, 2)
+        );
+        assert_eq!(
+            PodmanVersion::parse("5.5").unwrap(),
+            PodmanVersion::new(5, 5, 0)
+        );
+        assert_eq!(
+            PodmanVersion::parse("podman version 5.6.0-dev").unwrap(),
+            PodmanVersion::new(5, 6, 0)
+        );
         assert!(PodmanVersion::parse("podman version x").is_err());
         assert!(PodmanVersion::parse("").is_err());
     }

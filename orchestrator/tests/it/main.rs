@@ -1,4 +1,7 @@
 //! Integration tests of the orchestrator, one module per area.
 
+mod api;
+mod fake;
 mod manifest;
 mod quadlet_dryrun;
+mod reconcile;

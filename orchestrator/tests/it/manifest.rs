@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use orchestrator::Error;
-use orchestrator::manifest::{Catalog, Health, Manifest, Network, Port, Protocol, RestartPolicy, Ui, Volume};
+use orchestrator::manifest::{
+    Catalog, Health, Manifest, Network, Port, Protocol, RestartPolicy, Ui, Volume,
+};
 
 const GOOD: &str = r#"id = "lab-chain"
 image = "localhost/lab-app:latest"
@@ -30,7 +32,12 @@ fn parse(text: &str) -> Result<Manifest, Error> {
 /// The (line, key, what) of a refusal.
 fn refusal(text: &str) -> (Option<usize>, String, String) {
     match parse(text) {
-        Err(Error::Invalid { file, line, key, what }) => {
+        Err(Error::Invalid {
+            file,
+            line,
+            key,
+            what,
+        }) => {
             assert_eq!(file, Path::new("cat/x.toml"));
             (line, key, what)
         }
@@ -44,15 +51,40 @@ fn parses_the_contract_example() {
     assert_eq!(m.id.as_str(), "lab-chain");
     assert_eq!(m.image, "localhost/lab-app:latest");
     assert_eq!(m.command, ["chain", "--port", "18443", "--data", "/data"]);
-    assert_eq!(m.ports, [Port { host: 18443, container: 18443, protocol: Protocol::Tcp }]);
-    assert_eq!(m.volumes, [Volume { name: "lab-chain-data".into(), path: "/data".into() }]);
+    assert_eq!(
+        m.ports,
+        [Port {
+            host: 18443,
+            container: 18443,
+            protocol: Protocol::Tcp
+        }]
+    );
+    assert_eq!(
+        m.volumes,
+        [Volume {
+            name: "lab-chain-data".into(),
+            path: "/data".into()
+        }]
+    );
     assert_eq!(m.network, Some(Network::Host));
     assert_eq!(m.memory_mib, Some(64));
     assert_eq!(m.restart, RestartPolicy::OnFailure);
     assert!(m.requires.is_empty());
     assert_eq!(m.environment["CHAIN_URL"], "http://127.0.0.1:18443/");
-    assert_eq!(m.health, Some(Health::Http { port: 18443, path: "/healthz".into() }));
-    assert_eq!(m.ui, Some(Ui { port: 18080, proxied: true }));
+    assert_eq!(
+        m.health,
+        Some(Health::Http {
+            port: 18443,
+            path: "/healthz".into()
+        })
+    );
+    assert_eq!(
+        m.ui,
+        Some(Ui {
+            port: 18080,
+            proxied: true
+        })
+    );
 }
 
 #[test]
@@ -61,11 +93,20 @@ fn defaults_and_other_forms() {
     assert_eq!(m.memory_mib, Some(2048));
     assert_eq!(m.restart, RestartPolicy::OnFailure);
     assert_eq!(m.health, Some(Health::Tcp { port: 50001 }));
-    assert_eq!(m.ui, Some(Ui { port: 1, proxied: true }));
+    assert_eq!(
+        m.ui,
+        Some(Ui {
+            port: 1,
+            proxied: true
+        })
+    );
     let m = parse("id = \"a\"\nimage = \"i\"\nrestart = \"no\"\nports = [\"53:53/udp\"]\n[health]\ncommand = [\"/app\", \"check\"]\n").unwrap();
     assert_eq!(m.restart, RestartPolicy::No);
     assert_eq!(m.ports[0].to_string(), "53:53/udp");
-    assert_eq!(m.health, Some(Health::Command(vec!["/app".into(), "check".into()])));
+    assert_eq!(
+        m.health,
+        Some(Health::Command(vec!["/app".into(), "check".into()]))
+    );
 }
 
 #[test]
@@ -110,11 +151,15 @@ fn refuses_each_bad_value() {
 #[test]
 fn refuses_bad_tables() {
     let base = "id = \"a\"\nimage = \"i\"\n";
-    let (_, key, _) = refusal(&format!("{base}[health]\nhttp = {{ port = 1, path = \"/\" }}\ntcp = {{ port = 2 }}\n"));
+    let (_, key, _) = refusal(&format!(
+        "{base}[health]\nhttp = {{ port = 1, path = \"/\" }}\ntcp = {{ port = 2 }}\n"
+    ));
     assert_eq!(key, "health");
     let (_, key, _) = refusal(&format!("{base}[health]\n"));
     assert_eq!(key, "health");
-    let (_, key, _) = refusal(&format!("{base}[health]\nhttp = {{ port = 1, path = \"healthz\" }}\n"));
+    let (_, key, _) = refusal(&format!(
+        "{base}[health]\nhttp = {{ port = 1, path = \"healthz\" }}\n"
+    ));
     assert_eq!(key, "health.http.path");
     let (_, key, _) = refusal(&format!("{base}[environment]\n\"BAD-NAME\" = \"x\"\n"));
     assert_eq!(key, "environment.BAD-NAME");
@@ -127,8 +172,16 @@ fn catalog_keeps_good_files_and_reports_bad_ones() {
     let dir = tempdir("catalog");
     std::fs::create_dir_all(dir.join("lab")).unwrap();
     std::fs::write(dir.join("lab/lab-chain.toml"), GOOD).unwrap();
-    std::fs::write(dir.join("lab/broken.toml"), "id = \"broken\"\nimage = \"i\"\nmemory = \"lots\"\n").unwrap();
-    std::fs::write(dir.join("lab/wrong-name.toml"), "id = \"other\"\nimage = \"i\"\n").unwrap();
+    std::fs::write(
+        dir.join("lab/broken.toml"),
+        "id = \"broken\"\nimage = \"i\"\nmemory = \"lots\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lab/wrong-name.toml"),
+        "id = \"other\"\nimage = \"i\"\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("top.toml"), "id = \"top\"\nimage = \"i\"\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
     let (catalog, errors) = Catalog::load(&dir).unwrap();
@@ -136,8 +189,17 @@ fn catalog_keeps_good_files_and_reports_bad_ones() {
     assert_eq!(ids, ["lab-chain", "top"]);
     let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     assert_eq!(messages.len(), 2, "{messages:?}");
-    assert!(messages[0].ends_with("lab/broken.toml:3: memory: \"lots\" is not a size like \"512m\" or \"2g\""), "{}", messages[0]);
-    assert!(messages[1].ends_with("lab/wrong-name.toml: id: \"other\" does not match the file name"), "{}", messages[1]);
+    assert!(
+        messages[0]
+            .ends_with("lab/broken.toml:3: memory: \"lots\" is not a size like \"512m\" or \"2g\""),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].ends_with("lab/wrong-name.toml: id: \"other\" does not match the file name"),
+        "{}",
+        messages[1]
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -45,18 +45,38 @@ fn quadlet_accepts_rendered_units() {
             continue;
         }
         let out = match &root {
-            Some(r) => Command::new("chroot").arg(r).arg(QUADLET).args(["-dryrun", "-user"]).env("QUADLET_UNIT_DIRS", &inside).output(),
-            None => Command::new(QUADLET).args(["-dryrun", "-user"]).env("QUADLET_UNIT_DIRS", &inside).output(),
+            Some(r) => Command::new("chroot")
+                .arg(r)
+                .arg(QUADLET)
+                .args(["-dryrun", "-user"])
+                .env("QUADLET_UNIT_DIRS", &inside)
+                .output(),
+            None => Command::new(QUADLET)
+                .args(["-dryrun", "-user"])
+                .env("QUADLET_UNIT_DIRS", &inside)
+                .output(),
         }
         .expect("quadlet runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "quadlet failed for podman {podman}: {stderr}");
-        assert!(!stderr.to_lowercase().contains("error"), "quadlet complained for podman {podman}: {stderr}");
+        assert!(
+            out.status.success(),
+            "quadlet failed for podman {podman}: {stderr}"
+        );
+        assert!(
+            !stderr.to_lowercase().contains("error"),
+            "quadlet complained for podman {podman}: {stderr}"
+        );
         for id in ["tiny", "lab-wallet", "lab-chain"] {
-            assert!(stdout.contains(&format!("---{id}.service---")), "no {id}.service in:\n{stdout}\n{stderr}");
+            assert!(
+                stdout.contains(&format!("---{id}.service---")),
+                "no {id}.service in:\n{stdout}\n{stderr}"
+            );
         }
-        assert!(stdout.contains("--label orchestrator.app=lab-wallet"), "{stdout}");
+        assert!(
+            stdout.contains("--label orchestrator.app=lab-wallet"),
+            "{stdout}"
+        );
         eprintln!("podman {podman}: quadlet accepted all units");
     }
     std::fs::remove_dir_all(&host_dir).unwrap();
@@ -65,7 +85,10 @@ fn quadlet_accepts_rendered_units() {
 /// Whether the Quadlet under test is new enough (>= 5.5) to know `Memory=`.
 fn quadlet_knows_memory(root: &Option<PathBuf>) -> bool {
     let out = match root {
-        Some(r) => Command::new("chroot").arg(r).args([QUADLET, "-version"]).output(),
+        Some(r) => Command::new("chroot")
+            .arg(r)
+            .args([QUADLET, "-version"])
+            .output(),
         None => Command::new(QUADLET).arg("-version").output(),
     };
     out.ok()

@@ -1,0 +1,441 @@
+//! The HTTP API against a real server on 127.0.0.1:0, with the backend faked at its trait.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use orchestrator::api::{Api, serve};
+use orchestrator::auth::{PasswordHash, Sessions};
+use orchestrator::backend::fake::RecordingRunner;
+use orchestrator::backend::{Commands, RunState};
+use orchestrator::manifest::{Catalog, Manifest};
+use orchestrator::ops::Orchestrator;
+use orchestrator::quadlet::PodmanVersion;
+use serde_json::{Value, json};
+
+use crate::fake::FakeBackend;
+
+pub const PASSWORD: &str = "test-password";
+
+/// A fresh data folder per test.
+pub fn data_dir() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "orch-it-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn manifest(text: &str) -> Manifest {
+    Manifest::from_toml(Path::new("t.toml"), text).unwrap()
+}
+
+/// The test catalog: `web` (UI on `ui_port`), `db`, `wallet` (requires db).
+pub fn catalog(ui_port: u16) -> Catalog {
+    Catalog::from_manifests([
+        manifest(&format!(
+            "id = \"web\"\nimage = \"i\"\n[ui]\nport = {ui_port}\n"
+        )),
+        manifest("id = \"db\"\nimage = \"i\"\nvolumes = [\"db-data:/data\"]\n"),
+        manifest("id = \"wallet\"\nimage = \"i\"\nrequires = [\"db\"]\n"),
+        manifest("id = \"boom\"\nimage = \"i\"\n"),
+    ])
+}
+
+pub fn core(fake: Arc<FakeBackend>, catalog: Catalog, dir: PathBuf) -> Arc<Orchestrator> {
+    let commands = Arc::new(Commands::new(Arc::new(RecordingRunner::ok())));
+    Arc::new(Orchestrator::new(
+        fake,
+        commands,
+        catalog,
+        dir,
+        PodmanVersion::new(5, 4, 2),
+    ))
+}
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn start(fake: Arc<FakeBackend>, ui_port: u16) -> Server {
+    let core = core(fake, catalog(ui_port), data_dir());
+    let api = Arc::new(Api::new(
+        core,
+        PasswordHash::create(PASSWORD, 1000).unwrap(),
+        Sessions::new(Duration::from_secs(60)),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, api, std::future::pending()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Server { base, client }
+}
+
+impl Server {
+    async fn raw(&self, body: impl Into<reqwest::Body>, token: Option<&str>) -> (u16, String) {
+        let mut req = self.client.post(format!("{}/rpc", self.base)).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn call(&self, method: &str, params: Value, token: Option<&str>) -> Value {
+        let body =
+            json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params }).to_string();
+        let (status, text) = self.raw(body, token).await;
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    async fn login(&self) -> String {
+        let r = self
+            .call("auth.login", json!({ "password": PASSWORD }), None)
+            .await;
+        r["result"]["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("orchestrator_session={c}"));
+        }
+        req.send().await.unwrap()
+    }
+}
+
+fn code(v: &Value) -> i64 {
+    v["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an error: {v}"))
+}
+
+#[tokio::test]
+async fn healthz_needs_no_session() {
+    let s = start(Arc::default(), 1).await;
+    let r = s.get("/healthz", None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn every_protocol_error_gets_its_code() {
+    let s = start(Arc::default(), 1).await;
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap();
+    let (status, text) = s.raw("{not json", None).await;
+    assert_eq!((status, code(&parse(&text))), (200, -32700));
+    for bad in [
+        "[]",
+        "42",
+        r#"{"id":1,"method":"server.metrics"}"#,
+        r#"{"jsonrpc":"2.0","id":1}"#,
+        r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#,
+    ] {
+        let (_, text) = s.raw(bad, None).await;
+        assert_eq!(code(&parse(&text)), -32600, "{bad}: {text}");
+    }
+    let (status, text) = s.raw(vec![b' '; (1 << 20) + 1], None).await;
+    assert_eq!((status, code(&parse(&text))), (413, -32600));
+
+    assert_eq!(
+        code(&s.call("server.metrics", json!({}), None).await),
+        -32001
+    );
+    assert_eq!(
+        code(&s.call("server.metrics", json!({}), Some("forged")).await),
+        -32001
+    );
+    assert_eq!(
+        code(
+            &s.call("auth.login", json!({ "password": "wrong" }), None)
+                .await
+        ),
+        -32001
+    );
+    assert_eq!(code(&s.call("auth.login", json!({}), None).await), -32602);
+    let t = s.login().await;
+    let t = Some(t.as_str());
+    assert_eq!(code(&s.call("no.such.method", json!({}), t).await), -32601);
+    assert_eq!(code(&s.call("package.install", json!({}), t).await), -32602);
+    assert_eq!(
+        code(&s.call("package.install", json!({ "id": 5 }), t).await),
+        -32602
+    );
+    assert_eq!(
+        code(&s.call("package.install", json!({ "id": "../x" }), t).await),
+        -32602
+    );
+    assert_eq!(
+        code(&s.call("package.install", json!(["web"]), t).await),
+        -32602
+    );
+    assert_eq!(
+        code(
+            &s.call(
+                "package.uninstall",
+                json!({ "id": "web", "purge": "yes" }),
+                t
+            )
+            .await
+        ),
+        -32602
+    );
+    assert_eq!(
+        code(&s.call("package.install", json!({ "id": "nope" }), t).await),
+        -32002
+    );
+    assert_eq!(
+        code(
+            &s.call("package.install", json!({ "id": "wallet" }), t)
+                .await
+        ),
+        -32003
+    );
+    assert_eq!(
+        code(&s.call("package.stop", json!({ "id": "db" }), t).await),
+        -32004
+    );
+    assert_eq!(
+        code(&s.call("package.status", json!({ "id": "nope" }), t).await),
+        -32002
+    );
+    // A notification (no id) is done but not answered.
+    let (status, text) = s
+        .raw(r#"{"jsonrpc":"2.0","method":"server.metrics"}"#, t)
+        .await;
+    assert_eq!((status, text.as_str()), (204, ""));
+}
+
+#[tokio::test]
+async fn a_failing_backend_is_reported_with_the_command() {
+    let fake = Arc::new(FakeBackend {
+        fail_on: Some("boom".into()),
+        ..FakeBackend::default()
+    });
+    let s = start(fake, 1).await;
+    let t = s.login().await;
+    let r = s
+        .call("package.install", json!({ "id": "boom" }), Some(&t))
+        .await;
+    assert_eq!(code(&r), -32010);
+    assert_eq!(
+        r["error"]["message"],
+        "failed to run `systemctl --user install boom.service`: Job failed"
+    );
+    let list = s.call("container-list", json!({}), Some(&t)).await;
+    assert_eq!(
+        list["result"]["apps"],
+        json!([]),
+        "a failed install leaves nothing half-done"
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_through_the_api() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let t = s.login().await;
+    let t = Some(t.as_str());
+    let r = s.call("package.install", json!({ "id": "db" }), t).await;
+    let st = &r["result"];
+    assert_eq!(
+        (
+            st["id"].as_str(),
+            st["state"].as_str(),
+            st["container_id"].as_str()
+        ),
+        (Some("db"), Some("running"), Some("c0ffee"))
+    );
+    assert_eq!(st["unit_path"], "/units/db.container");
+    assert_eq!(st["health"], "unknown");
+    assert!(st["installed_at"].as_str().unwrap().ends_with('Z'));
+    let r = s
+        .call("package.install", json!({ "id": "wallet" }), t)
+        .await;
+    assert_eq!(r["result"]["state"], "running", "{r}");
+    let r = s.call("package.stop", json!({ "id": "db" }), t).await;
+    assert_eq!(
+        (
+            r["result"]["state"].as_str(),
+            r["result"]["container_id"].as_str()
+        ),
+        (Some("stopped"), None)
+    );
+    assert_eq!(fake.run_state("db"), Some(RunState::Stopped));
+    let r = s.call("package.status", json!({ "id": "db" }), t).await;
+    assert_eq!(r["result"]["state"], "stopped");
+    let r = s.call("package.status", json!({ "id": "web" }), t).await;
+    assert_eq!(r["result"]["state"], "not-installed");
+    let r = s.call("container-list", json!({}), t).await;
+    let states: Vec<(&str, &str)> = r["result"]["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap(), a["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("db", "stopped"), ("wallet", "running")]);
+    let r = s
+        .call("package.uninstall", json!({ "id": "db", "purge": true }), t)
+        .await;
+    assert_eq!(
+        r["result"],
+        json!({ "id": "db", "uninstalled": true, "purged": true })
+    );
+    let m = s.call("server.metrics", json!({}), t).await["result"].clone();
+    assert_eq!(m["backend"], "quadlet");
+    assert_eq!(m["podman_version"], "5.4.2");
+    assert_eq!(m["last_operation"]["method"], "package.uninstall");
+    assert_eq!(m["last_operation"]["app"], "db");
+    assert_eq!(m["calls"], json!({ "systemctl": 0, "podman": 0 }));
+    assert_eq!(s.call("auth.logout", json!({}), t).await["result"], true);
+    assert_eq!(code(&s.call("container-list", json!({}), t).await), -32001);
+}
+
+#[tokio::test]
+async fn operations_on_one_app_serialize_and_different_apps_overlap() {
+    let fake = Arc::new(FakeBackend {
+        delay: Duration::from_millis(150),
+        ..FakeBackend::default()
+    });
+    let s = Arc::new(start(fake.clone(), 1).await);
+    let t = s.login().await;
+    let call = |id: &'static str| {
+        let (s, t) = (s.clone(), t.clone());
+        tokio::spawn(async move {
+            s.call("package.restart", json!({ "id": id }), Some(&t))
+                .await
+        })
+    };
+    for id in ["web", "db"] {
+        assert_eq!(
+            s.call("package.install", json!({ "id": id }), Some(&t))
+                .await["result"]["state"],
+            "running"
+        );
+    }
+    fake.calls.lock().unwrap().clear();
+    let (a, b, c) = (call("web"), call("web"), call("db"));
+    for h in [a, b, c] {
+        assert_eq!(h.await.unwrap()["result"]["state"], "running");
+    }
+    let calls = fake.calls.lock().unwrap().clone();
+    let web: Vec<_> = calls.iter().filter(|c| c.app == "web").collect();
+    let db = calls.iter().find(|c| c.app == "db").unwrap();
+    assert_eq!(
+        web.iter().map(|c| c.what).collect::<Vec<_>>(),
+        ["restart", "restart"]
+    );
+    let overlap =
+        |x: &crate::fake::Call, y: &crate::fake::Call| x.began < y.ended && y.began < x.ended;
+    assert!(
+        !overlap(web[0], web[1]),
+        "two operations on web ran at once: {web:?}"
+    );
+    assert!(
+        web.iter().any(|w| overlap(w, db)),
+        "web and db did not run concurrently: {calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn dashboard_and_login_form() {
+    let s = start(Arc::default(), 1).await;
+    let r = s.get("/", None).await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/login")
+    );
+    let r = s.get("/login", None).await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<input type=\"password\" name=\"password\"")
+    );
+    let form = |pw: &str| {
+        s.client
+            .post(format!("{}/login", s.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("password={pw}"))
+            .send()
+    };
+    let r = form("wrong").await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = form("test%2Dpassword").await.unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let token = cookie
+        .strip_prefix("orchestrator_session=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    let html = s.get("/", Some(token)).await.text().await.unwrap();
+    for id in ["web", "db", "wallet"] {
+        assert!(
+            html.contains(&format!(
+                "<tr id=\"app-{id}\"><td>{id}</td><td class=\"state\">not-installed</td>"
+            )),
+            "{html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn proxies_app_uis_on_loopback() {
+    // The app UI: answers with what it was asked, and checks the session cookie is not leaked.
+    let ui = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ui_port = ui.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = ui.accept().await.unwrap();
+            let svc = hyper::service::service_fn(
+                |req: hyper::Request<hyper::body::Incoming>| async move {
+                    let leaked = req.headers().contains_key("cookie")
+                        || req.headers().contains_key("authorization");
+                    let body = format!("{} {} leaked={leaked}", req.method(), req.uri());
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(hyper::body::Bytes::from(body)),
+                    ))
+                },
+            );
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc),
+            );
+        }
+    });
+    let s = start(Arc::default(), ui_port).await;
+    let t = s.login().await;
+    let r = s.get("/app/web/api/v1/info?x=1", None).await;
+    assert_eq!(r.status(), 303, "no session, no proxy");
+    let r = s.get("/app/web/api/v1/info?x=1", Some(&t)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "GET /api/v1/info?x=1 leaked=false");
+    let r = s.get("/app/web", Some(&t)).await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (308, "/app/web/")
+    );
+    for missing in ["/app/db/", "/app/nope/", "/app/..%2Fx/"] {
+        let r = s.get(missing, Some(&t)).await;
+        assert_eq!(r.status(), 404, "{missing}");
+    }
+}
