@@ -61,10 +61,19 @@ impl Backend for QuadletBackend {
 
     fn install(&self, m: &Manifest) -> Result<()> {
         std::fs::create_dir_all(&self.unit_dir).map_err(Error::io(&self.unit_dir))?;
+        let path = self.path(&m.id);
+        let existed = path.exists();
         let text = QuadletUnit::from_manifest(m, &self.podman).render();
-        write_atomic(&self.path(&m.id), text.as_bytes())?;
-        self.reload()?;
-        self.systemctl("start", &m.id)
+        write_atomic(&path, text.as_bytes())?;
+        let result = self.reload().and_then(|()| self.systemctl("start", &m.id));
+        if result.is_err() && !existed {
+            // A first install that failed leaves nothing behind; the error says why.
+            let _ = std::fs::remove_file(&path);
+            let _ = self
+                .cmd
+                .run_status(Program::Systemctl, &["--user", "daemon-reload"]);
+        }
+        result
     }
 
     fn uninstall(&self, id: &AppId, purge_volumes: &[String]) -> Result<()> {
@@ -266,6 +275,31 @@ mod tests {
         );
         let unit = std::fs::read_to_string(dir.join("units/web.container")).unwrap();
         assert!(unit.contains("ContainerName=web\n"), "{unit}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_first_install_leaves_no_unit() {
+        let failing_start = RecordingRunner::answering(|_, args| CommandOutput {
+            success: args.get(1).map(String::as_str) != Some("start"),
+            stdout: String::new(),
+            stderr: "Job failed".into(),
+        });
+        let (b, runner, dir) = setup("failed", failing_start);
+        let err = b.install(&manifest("web")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "failed to run `systemctl --user start web.service`: Job failed"
+        );
+        assert!(!dir.join("units/web.container").exists());
+        assert_eq!(
+            runner.calls(),
+            [
+                "systemctl --user daemon-reload",
+                "systemctl --user start web.service",
+                "systemctl --user daemon-reload"
+            ]
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
