@@ -38,7 +38,10 @@ pub fn switch(n: &LabNode, quadlet: bool) -> Result<i32, LabError> {
         orchestrator_config(hash.trim(), quadlet).as_bytes(),
         0o640,
     )?;
-    node::exec_in(n, &["chown", "archy:archy", "/etc/orchestrator/config.toml"])?;
+    node::exec_in(
+        n,
+        &["chown", "archy:archy", "/etc/orchestrator/config.toml"],
+    )?;
     node::exec_in(n, &["systemctl", "restart", "orchestrator.service"])?;
     wait_orchestrator(n, Duration::from_secs(60))?;
     println!("{}: backend now {name}", n.name);

@@ -110,16 +110,16 @@ pub fn run(cmd: &LabCommand) -> Result<i32, LabError> {
     if !super::host::is_root() {
         return Err(LabError::NotRoot);
     }
-    let node = |name: &str| {
-        layout::node(name).ok_or_else(|| LabError::UnknownNode { name: name.into() })
-    };
+    let node =
+        |name: &str| layout::node(name).ok_or_else(|| LabError::UnknownNode { name: name.into() });
     match cmd {
         LabCommand::Up(options) => up::up(options),
         LabCommand::Down => down::down(),
         LabCommand::Status => status::status(),
-        LabCommand::Backend { node: name, backend } => {
-            backend::switch(&node(name)?, *backend == BackendKind::Quadlet)
-        }
+        LabCommand::Backend {
+            node: name,
+            backend,
+        } => backend::switch(&node(name)?, *backend == BackendKind::Quadlet),
         LabCommand::Supervise { node: name } => supervise::supervise(&node(name)?),
     }
 }

@@ -20,7 +20,6 @@ pub fn down() -> Result<i32, LabError> {
     let mut progress = Progress::new();
     progress.step("power off the nodes");
     for n in NODES {
-        stop_supervisor(&n);
         if let Some(leader) = node::leader_pid(&n) {
             // Asynchronous: both nodes shut down at once; we wait below.
             let _ = node::command_in(&n, leader, &["systemctl", "--no-block", "poweroff"])
@@ -31,6 +30,8 @@ pub fn down() -> Result<i32, LabError> {
     }
     for n in NODES {
         wait_nspawn_gone(&n, Duration::from_secs(30));
+        // A poweroff ends the supervisor by itself; one left (a node that was dead) is ended here.
+        stop_supervisor(&n);
         fs::remove_dir_all(format!("/run/systemd/nspawn/propagate/{}", n.name)).ok();
         fs::remove_file(node::nspawn_pid_file(&n)).ok();
         fs::remove_file(node::supervisor_pid_file(&n)).ok();

@@ -119,7 +119,9 @@ pub fn children(pid: u32) -> Vec<u32> {
 
 /// Sends `signal` (a name like `TERM` or `KILL`) to `pid`.
 pub fn signal(pid: u32, signal: &str) -> bool {
-    ok(Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()))
+    ok(Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string()))
 }
 
 /// Reads a pid file; `None` when absent or not a live process.

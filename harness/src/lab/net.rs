@@ -52,7 +52,9 @@ pub fn node_up(node: &LabNode) -> Result<(), LabError> {
     }
     if !Path::new("/sys/class/net").join(node.veth).exists() {
         let peer = format!("vn-{}", &node.veth[3..]);
-        ip(&["link", "add", node.veth, "type", "veth", "peer", "name", &peer])?;
+        ip(&[
+            "link", "add", node.veth, "type", "veth", "peer", "name", &peer,
+        ])?;
         ip(&["link", "set", &peer, "netns", node.name])?;
         netns_exec(node, &["ip", "link", "set", &peer, "name", "eth0"])?;
         netns_exec(
@@ -68,7 +70,10 @@ pub fn node_up(node: &LabNode) -> Result<(), LabError> {
         )?;
         netns_exec(node, &["ip", "link", "set", "eth0", "up"])?;
         netns_exec(node, &["ip", "link", "set", "lo", "up"])?;
-        netns_exec(node, &["ip", "route", "add", "default", "via", HOST_ADDRESS])?;
+        netns_exec(
+            node,
+            &["ip", "route", "add", "default", "via", HOST_ADDRESS],
+        )?;
     }
     ip(&["link", "set", node.veth, "master", LAB_INTERFACE, "up"])?;
     Ok(())

@@ -105,8 +105,17 @@ pub fn start_supervisor(node: &LabNode) -> Result<(), LabError> {
 /// A command run inside the node's namespaces as root.
 pub fn command_in(node: &LabNode, leader: u32, args: &[&str]) -> Command {
     let mut cmd = Command::new("nsenter");
-    cmd.args(["-t", &leader.to_string(), "-m", "-u", "-i", "-n", "-p", "--"])
-        .args(args);
+    cmd.args([
+        "-t",
+        &leader.to_string(),
+        "-m",
+        "-u",
+        "-i",
+        "-n",
+        "-p",
+        "--",
+    ])
+    .args(args);
     let _ = node;
     cmd
 }
@@ -139,7 +148,10 @@ pub fn wait_booted(node: &LabNode, budget: Duration) -> Result<String, LabError>
     }
     Err(LabError::Timeout {
         node: node.name.into(),
-        what: format!("boot (last state: {last}; see {})", log_file(node).display()),
+        what: format!(
+            "boot (last state: {last}; see {})",
+            log_file(node).display()
+        ),
     })
 }
 

@@ -54,7 +54,10 @@ pub fn base_files() -> Vec<FileSpec> {
             "[Container]\nCgroupsMode=disabled\n",
         ),
         // pasta needs /dev/net/tun readable by the user; nspawn creates it 0600.
-        file("/etc/tmpfiles.d/lab-tun.conf", "z /dev/net/tun 0666 - - -\n"),
+        file(
+            "/etc/tmpfiles.d/lab-tun.conf",
+            "z /dev/net/tun 0666 - - -\n",
+        ),
         file(
             "/etc/ssh/sshd_config.d/50-lab.conf",
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
@@ -65,6 +68,16 @@ pub fn base_files() -> Vec<FileSpec> {
         file(
             "/etc/containers/registries.conf.d/50-lab.conf",
             "unqualified-search-registries = []\n",
+        ),
+        // Inside nspawn on hybrid cgroups the user manager's cgroup never reports empty, so
+        // stopping user@1000 would hang until its 120 s timeout on every poweroff and reboot.
+        file(
+            "/etc/systemd/system/user@.service.d/50-lab.conf",
+            "[Service]\nTimeoutStopSec=5s\n",
+        ),
+        file(
+            "/etc/systemd/system.conf.d/50-lab.conf",
+            "[Manager]\nDefaultTimeoutStopSec=20s\n",
         ),
         file("/etc/archy-lab-base", &format!("{BASE_STAMP}\n")),
     ]
@@ -114,7 +127,11 @@ fn inside(root: &Path, path: &str) -> PathBuf {
 
 fn write_specs(root: &Path, specs: &[FileSpec]) -> Result<(), LabError> {
     for spec in specs {
-        write_atomic(&inside(root, spec.path), spec.contents.as_bytes(), spec.mode)?;
+        write_atomic(
+            &inside(root, spec.path),
+            spec.contents.as_bytes(),
+            spec.mode,
+        )?;
     }
     Ok(())
 }
@@ -225,7 +242,11 @@ pub fn provision_node(
     use_quadlet: bool,
 ) -> Result<Changes, LabError> {
     let mut changes = Changes::default();
-    put(&inside(root, "/etc/hostname"), &format!("{}\n", node.name), 0o644)?;
+    put(
+        &inside(root, "/etc/hostname"),
+        &format!("{}\n", node.name),
+        0o644,
+    )?;
     put(&inside(root, "/etc/hosts"), &hosts_file(node), 0o644)?;
     let host_key = inside(root, "/etc/ssh/ssh_host_ed25519_key");
     if !host_key.exists() {

@@ -81,7 +81,11 @@ impl Session {
             .block_on(async { request.send().await?.json().await })
             .map_err(|e| err(&self.node, method, e))?;
         match reply.get("error") {
-            Some(e) => Err(err(&self.node, method, e["message"].as_str().unwrap_or("?"))),
+            Some(e) => Err(err(
+                &self.node,
+                method,
+                e["message"].as_str().unwrap_or("?"),
+            )),
             None => Ok(reply["result"].clone()),
         }
     }

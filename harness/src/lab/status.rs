@@ -20,7 +20,10 @@ pub fn status() -> Result<i32, LabError> {
         .join(LAB_INTERFACE)
         .exists();
     let mut all_ok = bridge;
-    println!("{:<8} {:<12} {:<10} {:<6} {:<13} apps", "node", "address", "booted", "ssh", "orchestrator");
+    println!(
+        "{:<8} {:<12} {:<10} {:<6} {:<13} apps",
+        "node", "address", "booted", "ssh", "orchestrator"
+    );
     for n in NODES {
         let booted = node::leader_pid(&n)
             .and_then(|_| node::exec_in(&n, &["systemctl", "is-system-running"]).ok())

@@ -15,8 +15,7 @@ use super::{
     LabError,
     host::{find_processes, has_program, run, write_atomic},
     layout::{
-        APP_UID, APP_USER, NODES, LabNode, known_hosts, node_dir, password_file, ssh_key,
-        state_dir,
+        APP_UID, APP_USER, LabNode, NODES, known_hosts, node_dir, password_file, ssh_key, state_dir,
     },
     net, node,
     progress::Progress,
@@ -50,8 +49,16 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     let missing: Vec<_> = TOOLS.iter().filter(|(p, _)| !has_program(p)).collect();
     if !missing.is_empty() {
         return Err(LabError::MissingTools {
-            missing: missing.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", "),
-            packages: missing.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(" "),
+            missing: missing
+                .iter()
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>()
+                .join(", "),
+            packages: missing
+                .iter()
+                .map(|(_, k)| *k)
+                .collect::<Vec<_>>()
+                .join(" "),
         });
     }
     let root = workspace_root()?;
@@ -113,9 +120,19 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
             node::exec_in(
                 n,
                 &[
-                    "runuser", "-u", APP_USER, "--", "env",
+                    "runuser",
+                    "-u",
+                    APP_USER,
+                    "--",
+                    "env",
                     &format!("XDG_RUNTIME_DIR=/run/user/{APP_UID}"),
-                    "podman", "build", "-q", "-t", "localhost/lab-app:latest", "/usr/share/lab-app",
+                    "PODMAN_IGNORE_CGROUPSV1_WARNING=1",
+                    "podman",
+                    "build",
+                    "-q",
+                    "-t",
+                    "localhost/lab-app:latest",
+                    "/usr/share/lab-app",
                 ],
             )?;
         }
@@ -152,9 +169,13 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 fn build_orchestrator(root: &Path) -> Result<PathBuf, LabError> {
-    run(Command::new("cargo")
-        .current_dir(root)
-        .args(["build", "--quiet", "--release", "-p", "orchestrator"]))?;
+    run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "orchestrator",
+    ]))?;
     Ok(target_dir(root).join("release/orchestrator"))
 }
 
@@ -164,8 +185,13 @@ fn build_fixture(root: &Path) -> Result<PathBuf, LabError> {
         .current_dir(root)
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
         .args([
-            "build", "--quiet", "--release", "-p", "fixture-app",
-            "--target", "x86_64-unknown-linux-gnu",
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "fixture-app",
+            "--target",
+            "x86_64-unknown-linux-gnu",
         ]))?;
     Ok(target_dir(root).join("x86_64-unknown-linux-gnu/release/fixture-app"))
 }
@@ -175,7 +201,16 @@ fn ensure_ssh_key() -> Result<String, LabError> {
     if !key.exists() {
         fs::create_dir_all(key.parent().unwrap_or(Path::new("/"))).ok();
         run(Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "archy-lab-harness", "-f"])
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "archy-lab-harness",
+                "-f",
+            ])
             .arg(&key))?;
     }
     fs::read_to_string(key.with_extension("pub")).map_err(|e| LabError::Io {
@@ -288,24 +323,37 @@ fn image_exists(n: &LabNode) -> bool {
     node::exec_in(
         n,
         &[
-            "runuser", "-u", APP_USER, "--", "env",
+            "runuser",
+            "-u",
+            APP_USER,
+            "--",
+            "env",
             &format!("XDG_RUNTIME_DIR=/run/user/{APP_UID}"),
-            "podman", "image", "exists", "localhost/lab-app:latest",
+            "PODMAN_IGNORE_CGROUPSV1_WARNING=1",
+            "podman",
+            "image",
+            "exists",
+            "localhost/lab-app:latest",
         ],
     )
     .is_ok()
 }
 
 fn wait_ssh(n: &LabNode, budget: Duration) -> Result<(), LabError> {
-    let addr: SocketAddr = format!("{}:22", n.address)
-        .parse()
-        .map_err(|_| LabError::UnknownNode { name: n.name.into() })?;
+    let addr: SocketAddr =
+        format!("{}:22", n.address)
+            .parse()
+            .map_err(|_| LabError::UnknownNode {
+                name: n.name.into(),
+            })?;
     let start = Instant::now();
     while start.elapsed() < budget {
         if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
             s.set_read_timeout(Some(Duration::from_secs(2))).ok();
             let mut banner = [0u8; 8];
-            if std::io::Read::read_exact(&mut s, &mut banner).is_ok() && banner.starts_with(b"SSH-2.0") {
+            if std::io::Read::read_exact(&mut s, &mut banner).is_ok()
+                && banner.starts_with(b"SSH-2.0")
+            {
                 return Ok(());
             }
         }

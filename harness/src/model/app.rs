@@ -66,7 +66,17 @@ mod tests {
 
     #[test]
     fn refuses_ids_that_could_escape_or_are_malformed() {
-        for id in ["", "../x", "a/b", "-a", "A", "a_b", "a.b", &"a".repeat(64), "a b"] {
+        for id in [
+            "",
+            "../x",
+            "a/b",
+            "-a",
+            "A",
+            "a_b",
+            "a.b",
+            &"a".repeat(64),
+            "a b",
+        ] {
             assert!(AppId::new(id).is_err(), "{id:?} accepted");
         }
     }

@@ -3,7 +3,9 @@
 use std::{fmt, str::FromStr};
 
 /// A suite layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Layer {
     /// Unit tests of the workspace (`cargo test --workspace`), run once on the harness machine.
     L0,
