@@ -5,6 +5,7 @@
 //! `reporter` events; reporters (console, JUnit, JSON, summary) consume those events; `matrix`
 //! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine.
 
+pub mod checks;
 pub mod error;
 pub mod exit;
 pub mod fleet;
@@ -14,3 +15,4 @@ pub mod model;
 pub mod plan;
 pub mod reporter;
 pub mod suite;
+pub mod transport;
