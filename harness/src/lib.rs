@@ -6,6 +6,7 @@
 //! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine.
 
 pub mod checks;
+pub mod cli;
 pub mod error;
 pub mod exit;
 pub mod fleet;
@@ -14,5 +15,6 @@ pub mod matrix;
 pub mod model;
 pub mod plan;
 pub mod reporter;
+pub mod runner;
 pub mod suite;
 pub mod transport;

@@ -11,6 +11,20 @@ use crate::{
     transport::{CmdOutput, HttpNode, RpcReply, SshPool, TransportError},
 };
 
+tokio::task_local! {
+    static CASE_LOG: std::cell::RefCell<String>;
+}
+
+/// Runs `fut` capturing what checks note into its own log (concurrent cases stay apart).
+pub async fn capture<T>(fut: impl std::future::Future<Output = T>) -> (T, String) {
+    CASE_LOG
+        .scope(std::cell::RefCell::new(String::new()), async {
+            let r = fut.await;
+            (r, CASE_LOG.with(|l| l.take()))
+        })
+        .await
+}
+
 /// A check's result so far: `Err` carries the final outcome (fail or error).
 pub type Check<T> = Result<T, Outcome>;
 
@@ -34,8 +48,6 @@ pub struct NodeCtx {
     uid: OnceCell<u32>,
     /// Data probe values last read in this iteration, per app.
     pub data: Mutex<HashMap<AppId, Vec<f64>>>,
-    /// Captured output of the running case(s).
-    pub log: std::sync::Mutex<String>,
     /// Poll interval while waiting for states.
     pub poll: Duration,
 }
@@ -43,7 +55,7 @@ pub struct NodeCtx {
 impl NodeCtx {
     /// A context over the given transports.
     pub fn new(fleet: Fleet, node: Node, ssh: SshPool, http: HttpNode) -> Self {
-        Self { fleet, node, ssh, http, uid: OnceCell::new(), data: Mutex::new(HashMap::new()), log: Default::default(), poll: Duration::from_secs(1) }
+        Self { fleet, node, ssh, http, uid: OnceCell::new(), data: Mutex::new(HashMap::new()), poll: Duration::from_secs(1) }
     }
 
     /// The lab route guard for connections made outside the transports (TCP probes).
@@ -51,16 +63,13 @@ impl NodeCtx {
         crate::transport::RouteGuard::new(self.fleet.lab_interface.clone()).check(self.node.address)
     }
 
-    /// Appends a line to the captured output.
+    /// Appends a line to the running case's captured output (see `capture`).
     pub fn note(&self, line: &str) {
-        let mut l = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        l.push_str(line);
-        l.push('\n');
-    }
-
-    /// Takes the captured output.
-    pub fn take_log(&self) -> String {
-        std::mem::take(&mut *self.log.lock().unwrap_or_else(|e| e.into_inner()))
+        let _ = CASE_LOG.try_with(|l| {
+            let mut l = l.borrow_mut();
+            l.push_str(line);
+            l.push('\n');
+        });
     }
 
     /// Runs a command as the SSH user (root in the lab), capturing it.

@@ -7,7 +7,7 @@ mod probes;
 mod read_only;
 mod setup;
 
-pub use ctx::{Check, NodeCtx};
+pub use ctx::{Check, NodeCtx, capture};
 pub use lifecycle::{reinstall, restart, start, stop};
 pub use node_actions::{daemon_restart, reboot};
 pub use probes::data_rule_holds;

@@ -3,5 +3,5 @@
 mod build;
 mod select;
 
-pub use build::{Case, NotApplicable, Plan, Step, plan};
+pub use build::{Case, NotApplicable, Plan, Step, l0_name, plan};
 pub use select::Selection;
