@@ -55,7 +55,15 @@ pub struct NodeCtx {
 impl NodeCtx {
     /// A context over the given transports.
     pub fn new(fleet: Fleet, node: Node, ssh: SshPool, http: HttpNode) -> Self {
-        Self { fleet, node, ssh, http, uid: OnceCell::new(), data: Mutex::new(HashMap::new()), poll: Duration::from_secs(1) }
+        Self {
+            fleet,
+            node,
+            ssh,
+            http,
+            uid: OnceCell::new(),
+            data: Mutex::new(HashMap::new()),
+            poll: Duration::from_secs(1),
+        }
     }
 
     /// The lab route guard for connections made outside the transports (TCP probes).
@@ -75,7 +83,16 @@ impl NodeCtx {
     /// Runs a command as the SSH user (root in the lab), capturing it.
     pub async fn sh(&self, cmd: &str) -> Check<CmdOutput> {
         let out = self.ssh.exec(cmd).await?;
-        self.note(&format!("$ {cmd}\n[exit {}] {}{}", out.status, out.stdout.trim_end(), if out.stderr.trim().is_empty() { String::new() } else { format!("\n[stderr] {}", out.stderr.trim_end()) }));
+        self.note(&format!(
+            "$ {cmd}\n[exit {}] {}{}",
+            out.status,
+            out.stdout.trim_end(),
+            if out.stderr.trim().is_empty() {
+                String::new()
+            } else {
+                format!("\n[stderr] {}", out.stderr.trim_end())
+            }
+        ));
         Ok(out)
     }
 
@@ -84,7 +101,12 @@ impl NodeCtx {
         self.uid
             .get_or_try_init(|| async {
                 let out = self.sh(&format!("id -u {user}")).await?;
-                out.stdout.trim().parse::<u32>().map_err(|_| Outcome::Error(format!("failed to resolve the uid of {user}: {}", out.stderr.trim())))
+                out.stdout.trim().parse::<u32>().map_err(|_| {
+                    Outcome::Error(format!(
+                        "failed to resolve the uid of {user}: {}",
+                        out.stderr.trim()
+                    ))
+                })
             })
             .await
             .copied()
@@ -93,31 +115,46 @@ impl NodeCtx {
     /// Runs podman as the app user.
     pub async fn podman(&self, args: &str) -> Check<CmdOutput> {
         let uid = self.uid().await?;
-        self.sh(&format!("runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} podman {args}", self.fleet.app_user)).await
+        self.sh(&format!(
+            "runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} podman {args}",
+            self.fleet.app_user
+        ))
+        .await
     }
 
     /// `systemctl --user is-active <app>.service` for the app user: `active`, `inactive`, ...
     pub async fn unit_state(&self, app: &AppId) -> Check<String> {
-        let out = self.sh(&format!("systemctl --user -M {}@ is-active {app}.service", self.fleet.app_user)).await?;
+        let out = self
+            .sh(&format!(
+                "systemctl --user -M {}@ is-active {app}.service",
+                self.fleet.app_user
+            ))
+            .await?;
         Ok(out.stdout.trim().to_owned())
     }
 
     /// An orchestrator call; a JSON-RPC error is a product failure.
     pub async fn rpc(&self, method: &str, params: Value) -> Check<Value> {
         let reply = self.http.call(method, params.clone()).await?;
-        self.note(&format!("rpc {method} {params} -> {}", match &reply {
-            RpcReply::Ok(v) => v.to_string(),
-            RpcReply::Err { code, message } => format!("error {code} {message}"),
-        }));
+        self.note(&format!(
+            "rpc {method} {params} -> {}",
+            match &reply {
+                RpcReply::Ok(v) => v.to_string(),
+                RpcReply::Err { code, message } => format!("error {code} {message}"),
+            }
+        ));
         match reply {
             RpcReply::Ok(v) => Ok(v),
-            RpcReply::Err { code, message } => Err(Outcome::Fail(format!("{method} failed: {code} {message}"))),
+            RpcReply::Err { code, message } => {
+                Err(Outcome::Fail(format!("{method} failed: {code} {message}")))
+            }
         }
     }
 
     /// `package.status` of an app.
     pub async fn status(&self, app: &AppId) -> Check<Value> {
-        self.rpc("package.status", json!({"id": app.as_str()})).await
+        self.rpc("package.status", json!({"id": app.as_str()}))
+            .await
     }
 
     /// Polls `package.status` until running and healthy, or fails after `budget`.
@@ -130,7 +167,10 @@ impl NodeCtx {
                 return Ok(st);
             }
             if start.elapsed() >= budget {
-                return Err(Outcome::Fail(format!("{app} not running and healthy within {}s: state {state}, health {health}", budget.as_secs())));
+                return Err(Outcome::Fail(format!(
+                    "{app} not running and healthy within {}s: state {state}, health {health}",
+                    budget.as_secs()
+                )));
             }
             tokio::time::sleep(self.poll).await;
         }

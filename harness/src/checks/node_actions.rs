@@ -18,7 +18,12 @@ async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> Check<()> {
         ctx.http.reset_session().await;
         match ctx.http.login().await {
             Ok(()) => return Ok(()),
-            Err(e) if start.elapsed() >= budget => return Err(Outcome::Error(format!("orchestrator not answering after {}s: {e}", budget.as_secs()))),
+            Err(e) if start.elapsed() >= budget => {
+                return Err(Outcome::Error(format!(
+                    "orchestrator not answering after {}s: {e}",
+                    budget.as_secs()
+                )));
+            }
             Err(_) => tokio::time::sleep(ctx.poll).await,
         }
     }
@@ -26,7 +31,12 @@ async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> Check<()> {
 
 async fn identity(ctx: &NodeCtx, suite: &Suite) -> Check<(String, String)> {
     let cid = field(&ctx.status(&suite.app).await?, "container_id");
-    let started = ctx.podman(&format!("inspect -f '{{{{.State.StartedAt}}}}' {cid}")).await?.stdout.trim().to_owned();
+    let started = ctx
+        .podman(&format!("inspect -f '{{{{.State.StartedAt}}}}' {cid}"))
+        .await?
+        .stdout
+        .trim()
+        .to_owned();
     Ok((cid, started))
 }
 
@@ -41,7 +51,11 @@ pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
         let unit = &ctx.fleet.daemon_unit;
         let out = ctx.sh(&format!("systemctl restart {unit}")).await?;
         if out.status != 0 {
-            return Err(Outcome::Fail(format!("systemctl restart {unit} exited {}: {}", out.status, out.stderr.trim())));
+            return Err(Outcome::Fail(format!(
+                "systemctl restart {unit} exited {}: {}",
+                out.status,
+                out.stderr.trim()
+            )));
         }
         wait_orchestrator(ctx, Duration::from_secs(60)).await
     }
@@ -53,7 +67,10 @@ pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
             action.clone()?;
             let a = identity(ctx, s).await?;
             if a != b {
-                return Err(Outcome::Fail(format!("container restarted: id/start {:?} became {:?}", b, a)));
+                return Err(Outcome::Fail(format!(
+                    "container restarted: id/start {:?} became {:?}",
+                    b, a
+                )));
             }
             all_rpc(ctx, s).await?.map_err(Outcome::Fail)
         }
@@ -77,7 +94,13 @@ pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
         loop {
             match ctx.sh("true").await {
                 Ok(_) => break,
-                Err(e) if start.elapsed() >= NODE_BUDGET => return Err(Outcome::Error(format!("node not back over ssh after {}s: {}", NODE_BUDGET.as_secs(), e.message()))),
+                Err(e) if start.elapsed() >= NODE_BUDGET => {
+                    return Err(Outcome::Error(format!(
+                        "node not back over ssh after {}s: {}",
+                        NODE_BUDGET.as_secs(),
+                        e.message()
+                    )));
+                }
                 Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
             }
         }
@@ -88,7 +111,10 @@ pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
     for s in suites {
         let judged = async {
             back.clone()?;
-            let budget = s.reboot_budget.saturating_sub(start.elapsed()).max(Duration::from_secs(1));
+            let budget = s
+                .reboot_budget
+                .saturating_sub(start.elapsed())
+                .max(Duration::from_secs(1));
             ctx.wait_healthy(&s.app, budget).await?;
             all_rpc(ctx, s).await?.map_err(Outcome::Fail)?;
             check_data(ctx, s).await.map_err(Outcome::Fail)

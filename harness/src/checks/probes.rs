@@ -22,7 +22,10 @@ fn expect_ok(reply: &RpcReply, expect: &Option<(String, Value)>) -> Result<(), S
                 let whole = serde_json::json!({ "result": v });
                 match whole.pointer(ptr).or_else(|| v.pointer(ptr)) {
                     Some(got) if got == want => Ok(()),
-                    got => Err(format!("{ptr} is {} not {want}", got.map_or("absent".into(), Value::to_string))),
+                    got => Err(format!(
+                        "{ptr} is {} not {want}",
+                        got.map_or("absent".into(), Value::to_string)
+                    )),
                 }
             }
             None => Ok(()),
@@ -34,25 +37,45 @@ fn expect_ok(reply: &RpcReply, expect: &Option<(String, Value)>) -> Result<(), S
 /// node itself being unreachable.
 pub async fn rpc_probe(ctx: &NodeCtx, app: &AppId, p: &Probe) -> Check<Result<(), String>> {
     let r = match p {
-        Probe::AppJsonRpc { port, path, method, expect } => match ctx.http.app_rpc(*port, path, method).await {
-            Ok(reply) => expect_ok(&reply, expect).map_err(|e| format!("{method} on port {port}: {e}")),
+        Probe::AppJsonRpc {
+            port,
+            path,
+            method,
+            expect,
+        } => match ctx.http.app_rpc(*port, path, method).await {
+            Ok(reply) => {
+                expect_ok(&reply, expect).map_err(|e| format!("{method} on port {port}: {e}"))
+            }
             Err(e) => Err(format!("{method} on port {port}: {e}")),
         },
-        Probe::OrchestratorRpc { method, params, expect } => {
+        Probe::OrchestratorRpc {
+            method,
+            params,
+            expect,
+        } => {
             let reply = ctx.http.call(method, params.clone()).await?;
             expect_ok(&reply, expect).map_err(|e| format!("{method}: {e}"))
         }
-        Probe::Tcp { port, send, expect } => tcp_probe(ctx, *port, send.as_deref(), expect.as_deref()).await,
+        Probe::Tcp { port, send, expect } => {
+            tcp_probe(ctx, *port, send.as_deref(), expect.as_deref()).await
+        }
         Probe::Ssh { command, expect } => {
             let out = ctx.sh(command).await?;
             match (out.status, expect) {
-                (0, Some(e)) if !out.stdout.contains(e.as_str()) => Err(format!("`{command}` printed no {e:?}")),
+                (0, Some(e)) if !out.stdout.contains(e.as_str()) => {
+                    Err(format!("`{command}` printed no {e:?}"))
+                }
                 (0, _) => Ok(()),
                 (s, _) => Err(format!("`{command}` exited {s}")),
             }
         }
     };
-    ctx.note(&format!("probe {app} {}: {}", describe(p), r.as_ref().map_or_else(|e| format!("FAILED {e}"), |_| "ok".into())));
+    ctx.note(&format!(
+        "probe {app} {}: {}",
+        describe(p),
+        r.as_ref()
+            .map_or_else(|e| format!("FAILED {e}"), |_| "ok".into())
+    ));
     Ok(r)
 }
 
@@ -65,22 +88,39 @@ fn describe(p: &Probe) -> String {
     }
 }
 
-async fn tcp_probe(ctx: &NodeCtx, port: u16, send: Option<&str>, expect: Option<&str>) -> Result<(), String> {
+async fn tcp_probe(
+    ctx: &NodeCtx,
+    port: u16,
+    send: Option<&str>,
+    expect: Option<&str>,
+) -> Result<(), String> {
     let host = ctx.node.address;
     ctx.http_guard_check().map_err(|e| e.to_string())?;
     let go = async {
-        let mut s = TcpStream::connect((host, port)).await.map_err(|e| format!("tcp {port}: {e}"))?;
+        let mut s = TcpStream::connect((host, port))
+            .await
+            .map_err(|e| format!("tcp {port}: {e}"))?;
         if let Some(line) = send {
-            s.write_all(format!("{line}\n").as_bytes()).await.map_err(|e| format!("tcp {port}: {e}"))?;
+            s.write_all(format!("{line}\n").as_bytes())
+                .await
+                .map_err(|e| format!("tcp {port}: {e}"))?;
             let mut answer = String::new();
-            BufReader::new(s).read_line(&mut answer).await.map_err(|e| format!("tcp {port}: {e}"))?;
+            BufReader::new(s)
+                .read_line(&mut answer)
+                .await
+                .map_err(|e| format!("tcp {port}: {e}"))?;
             if let Some(e) = expect.filter(|e| !answer.contains(e)) {
-                return Err(format!("tcp {port}: answered {:?}, not containing {e:?}", answer.trim()));
+                return Err(format!(
+                    "tcp {port}: answered {:?}, not containing {e:?}",
+                    answer.trim()
+                ));
             }
         }
         Ok(())
     };
-    tokio::time::timeout(std::time::Duration::from_secs(10), go).await.unwrap_or_else(|_| Err(format!("tcp {port}: timed out")))
+    tokio::time::timeout(std::time::Duration::from_secs(10), go)
+        .await
+        .unwrap_or_else(|_| Err(format!("tcp {port}: timed out")))
 }
 
 /// Every rpc probe of the suite; `Ok(Err(..))` lists the failures.
@@ -91,14 +131,22 @@ pub async fn all_rpc(ctx: &NodeCtx, suite: &Suite) -> Check<Result<(), String>> 
             bad.push(e);
         }
     }
-    Ok(if bad.is_empty() { Ok(()) } else { Err(bad.join("; ")) })
+    Ok(if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(bad.join("; "))
+    })
 }
 
 /// One UI probe: 200, non-empty body, and the expected text.
 pub async fn ui_probe(ctx: &NodeCtx, app: &AppId, p: &UiProbe) -> Check<Result<(), String>> {
     let (port, path, session) = match &p.target {
         UiTarget::Dashboard => (None, "/".to_owned(), true),
-        UiTarget::AppProxy { path } => (None, format!("/app/{app}/{}", path.trim_start_matches('/')), true),
+        UiTarget::AppProxy { path } => (
+            None,
+            format!("/app/{app}/{}", path.trim_start_matches('/')),
+            true,
+        ),
         UiTarget::Direct { port, path } => (Some(*port), path.clone(), false),
     };
     let r = match ctx.http.get(port, &path, session).await {
@@ -111,7 +159,11 @@ pub async fn ui_probe(ctx: &NodeCtx, app: &AppId, p: &UiProbe) -> Check<Result<(
         Err(e) if port.is_some() => Err(format!("GET {path}: {e}")),
         Err(e) => return Err(e.into()),
     };
-    ctx.note(&format!("ui {app} {path}: {}", r.as_ref().map_or_else(|e| format!("FAILED {e}"), |_| "ok".into())));
+    ctx.note(&format!(
+        "ui {app} {path}: {}",
+        r.as_ref()
+            .map_or_else(|e| format!("FAILED {e}"), |_| "ok".into())
+    ));
     Ok(r)
 }
 
@@ -120,7 +172,11 @@ pub async fn read_data(ctx: &NodeCtx, d: &DataProbe) -> Result<f64, String> {
     match ctx.http.app_rpc(d.port, &d.path, &d.method).await {
         Ok(RpcReply::Ok(v)) => {
             let whole = serde_json::json!({ "result": v });
-            whole.pointer(&d.pointer).or_else(|| v.pointer(&d.pointer)).and_then(Value::as_f64).ok_or_else(|| format!("{}: no number at {}", d.name, d.pointer))
+            whole
+                .pointer(&d.pointer)
+                .or_else(|| v.pointer(&d.pointer))
+                .and_then(Value::as_f64)
+                .ok_or_else(|| format!("{}: no number at {}", d.name, d.pointer))
         }
         Ok(RpcReply::Err { code, message }) => Err(format!("{}: error {code} {message}", d.name)),
         Err(e) => Err(format!("{}: {e}", d.name)),
@@ -134,7 +190,10 @@ pub async fn record_data(ctx: &NodeCtx, suite: &Suite) -> Result<Vec<f64>, Strin
         values.push(read_data(ctx, d).await?);
     }
     ctx.note(&format!("data {}: {values:?}", suite.app));
-    ctx.data.lock().await.insert(suite.app.clone(), values.clone());
+    ctx.data
+        .lock()
+        .await
+        .insert(suite.app.clone(), values.clone());
     Ok(values)
 }
 
@@ -175,10 +234,25 @@ mod tests {
     #[test]
     fn expectations_read_the_reply_through_a_pointer() {
         let ok = RpcReply::Ok(serde_json::json!({"chain": "lab"}));
-        assert_eq!(expect_ok(&ok, &Some(("/result/chain".into(), "lab".into()))), Ok(()));
-        assert_eq!(expect_ok(&ok, &Some(("/chain".into(), "main".into()))), Err("/chain is \"lab\" not \"main\"".into()));
-        assert_eq!(expect_ok(&ok, &Some(("/x".into(), 1.into()))), Err("/x is absent not 1".into()));
-        let err = RpcReply::Err { code: -32601, message: "method not found".into() };
-        assert_eq!(expect_ok(&err, &None), Err("error -32601 method not found".into()));
+        assert_eq!(
+            expect_ok(&ok, &Some(("/result/chain".into(), "lab".into()))),
+            Ok(())
+        );
+        assert_eq!(
+            expect_ok(&ok, &Some(("/chain".into(), "main".into()))),
+            Err("/chain is \"lab\" not \"main\"".into())
+        );
+        assert_eq!(
+            expect_ok(&ok, &Some(("/x".into(), 1.into()))),
+            Err("/x is absent not 1".into())
+        );
+        let err = RpcReply::Err {
+            code: -32601,
+            message: "method not found".into(),
+        };
+        assert_eq!(
+            expect_ok(&err, &None),
+            Err("error -32601 method not found".into())
+        );
     }
 }

@@ -12,11 +12,18 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     let st = ctx.status(&suite.app).await?;
     let cid = field(&st, "container_id");
     if cid.is_empty() {
-        return Err(Outcome::Fail(format!("package.status of {} has no container_id (state {})", suite.app, field(&st, "state"))));
+        return Err(Outcome::Fail(format!(
+            "package.status of {} has no container_id (state {})",
+            suite.app,
+            field(&st, "state")
+        )));
     }
     let out = ctx.podman(&format!("container exists {cid}")).await?;
     if out.status != 0 {
-        return Err(Outcome::Fail(format!("podman has no container {cid} (exit {})", out.status)));
+        return Err(Outcome::Fail(format!(
+            "podman has no container {cid} (exit {})",
+            out.status
+        )));
     }
     Ok(())
 }
@@ -26,7 +33,10 @@ pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     ctx.wait_healthy(&suite.app, suite.start_budget).await?;
     let unit = ctx.unit_state(&suite.app).await?;
     if unit != "active" {
-        return Err(Outcome::Fail(format!("systemd says {}.service is {unit:?}, not active", suite.app)));
+        return Err(Outcome::Fail(format!(
+            "systemd says {}.service is {unit:?}, not active",
+            suite.app
+        )));
     }
     // Remember the data now so later states in this iteration compare against it.
     let _ = record_data(ctx, suite).await;
@@ -52,5 +62,9 @@ pub async fn ui(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
             bad.push(e);
         }
     }
-    if bad.is_empty() { Ok(()) } else { Err(Outcome::Fail(bad.join("; "))) }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Outcome::Fail(bad.join("; ")))
+    }
 }

@@ -11,7 +11,11 @@ use crate::{
 };
 
 /// Installs missing apps in `order`; returns why setup failed, per app (dependents included).
-pub async fn setup(ctx: &NodeCtx, order: &[AppId], suites: &BTreeMap<AppId, Suite>) -> BTreeMap<AppId, String> {
+pub async fn setup(
+    ctx: &NodeCtx,
+    order: &[AppId],
+    suites: &BTreeMap<AppId, Suite>,
+) -> BTreeMap<AppId, String> {
     let mut failed: BTreeMap<AppId, String> = BTreeMap::new();
     for app in order {
         let suite = suites.get(app);
@@ -20,20 +24,32 @@ pub async fn setup(ctx: &NodeCtx, order: &[AppId], suites: &BTreeMap<AppId, Suit
             continue;
         }
         let r = async {
-            let installed = match ctx.http.call("package.status", json!({"id": app.as_str()})).await? {
+            let installed = match ctx
+                .http
+                .call("package.status", json!({"id": app.as_str()}))
+                .await?
+            {
                 crate::transport::RpcReply::Ok(st) => field(&st, "state") != "not-installed",
                 crate::transport::RpcReply::Err { code: -32004, .. } => false,
-                crate::transport::RpcReply::Err { code, message } => return Err(Outcome::Error(format!("package.status {app}: {code} {message}"))),
+                crate::transport::RpcReply::Err { code, message } => {
+                    return Err(Outcome::Error(format!(
+                        "package.status {app}: {code} {message}"
+                    )));
+                }
             };
             if !installed {
-                ctx.rpc("package.install", json!({"id": app.as_str()})).await?;
+                ctx.rpc("package.install", json!({"id": app.as_str()}))
+                    .await?;
             }
             let budget = suite.map_or(std::time::Duration::from_secs(60), |s| s.start_budget);
             ctx.wait_healthy(app, budget).await.map(drop)
         }
         .await;
         if let Err(o) = r {
-            failed.insert(app.clone(), format!("setup of {app} failed: {}", o.message()));
+            failed.insert(
+                app.clone(),
+                format!("setup of {app} failed: {}", o.message()),
+            );
         }
     }
     failed

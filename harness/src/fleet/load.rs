@@ -127,8 +127,12 @@ impl FleetFile {
             line: line_of(text, offset),
             message,
         };
-        let wire: FileWire = toml::from_str(text)
-            .map_err(|e| err(e.span().map_or(0, |s| s.start), e.message().trim().to_owned()))?;
+        let wire: FileWire = toml::from_str(text).map_err(|e| {
+            err(
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().to_owned(),
+            )
+        })?;
         let mut fleets = BTreeMap::new();
         for (name, f) in wire.fleet {
             let pw_span = f.password.span();
@@ -139,7 +143,9 @@ impl FleetFile {
                 _ => {
                     return Err(err(
                         pw_span.start,
-                        format!("key fleet.{name}.password must be exactly one of {{file = ..}} or {{env = ..}}"),
+                        format!(
+                            "key fleet.{name}.password must be exactly one of {{file = ..}} or {{env = ..}}"
+                        ),
                     ));
                 }
             };
@@ -147,16 +153,24 @@ impl FleetFile {
             for n in f.node {
                 let node_name = n.name.get_ref().clone();
                 if node_name.is_empty() {
-                    return Err(err(n.name.span().start, format!("key fleet.{name}.node.name is empty")));
+                    return Err(err(
+                        n.name.span().start,
+                        format!("key fleet.{name}.node.name is empty"),
+                    ));
                 }
                 if nodes.iter().any(|x| x.name.0 == node_name) {
-                    return Err(err(n.name.span().start, format!("key fleet.{name}.node.name: node {node_name:?} is listed twice")));
+                    return Err(err(
+                        n.name.span().start,
+                        format!("key fleet.{name}.node.name: node {node_name:?} is listed twice"),
+                    ));
                 }
                 let addr = n.address.get_ref().trim();
                 if addr.is_empty() {
                     return Err(err(
                         n.address.span().start,
-                        format!("key fleet.{name}.node.address of node {node_name:?} is empty: set the node's IP address"),
+                        format!(
+                            "key fleet.{name}.node.address of node {node_name:?} is empty: set the node's IP address"
+                        ),
                     ));
                 }
                 let address = addr.parse().map_err(|_| {
@@ -165,7 +179,11 @@ impl FleetFile {
                         format!("key fleet.{name}.node.address of node {node_name:?}: {addr:?} is not an IP address"),
                     )
                 })?;
-                nodes.push(Node { name: NodeName(node_name), address, ssh_port: 22 });
+                nodes.push(Node {
+                    name: NodeName(node_name),
+                    address,
+                    ssh_port: 22,
+                });
             }
             fleets.insert(
                 name.clone(),
@@ -188,23 +206,41 @@ impl FleetFile {
             Some(d) => {
                 let name = d.get_ref().clone();
                 if !fleets.contains_key(&name) {
-                    return Err(err(d.span().start, format!("key default: unknown fleet {name:?} (known: {})", known(&fleets))));
+                    return Err(err(
+                        d.span().start,
+                        format!(
+                            "key default: unknown fleet {name:?} (known: {})",
+                            known(&fleets)
+                        ),
+                    ));
                 }
                 if name == "release" {
-                    return Err(err(d.span().start, "key default: the release fleet is used only when named (--fleet release)".into()));
+                    return Err(err(
+                        d.span().start,
+                        "key default: the release fleet is used only when named (--fleet release)"
+                            .into(),
+                    ));
                 }
                 name
             }
             None => "lab".to_owned(),
         };
-        Ok(Self { path: path.to_owned(), default, fleets })
+        Ok(Self {
+            path: path.to_owned(),
+            default,
+            fleets,
+        })
     }
 
     /// The fleet named on the command line, or the default one.
     pub fn select(&self, name: Option<&str>) -> Result<&Fleet, Error> {
         let name = name.unwrap_or(&self.default);
         self.fleets.get(name).ok_or_else(|| {
-            Error::Usage(format!("unknown fleet {name:?} in {} (known: {})", self.path.display(), known(&self.fleets)))
+            Error::Usage(format!(
+                "unknown fleet {name:?} in {} (known: {})",
+                self.path.display(),
+                known(&self.fleets)
+            ))
         })
     }
 }
@@ -222,10 +258,18 @@ impl Fleet {
         names
             .iter()
             .map(|n| {
-                self.nodes.iter().find(|x| x.name.0 == *n).cloned().ok_or_else(|| {
-                    let known: Vec<_> = self.nodes.iter().map(|x| x.name.0.as_str()).collect();
-                    Error::Usage(format!("unknown node {n:?} in fleet {} (known: {})", self.name, known.join(", ")))
-                })
+                self.nodes
+                    .iter()
+                    .find(|x| x.name.0 == *n)
+                    .cloned()
+                    .ok_or_else(|| {
+                        let known: Vec<_> = self.nodes.iter().map(|x| x.name.0.as_str()).collect();
+                        Error::Usage(format!(
+                            "unknown node {n:?} in fleet {} (known: {})",
+                            self.name,
+                            known.join(", ")
+                        ))
+                    })
             })
             .collect()
     }
@@ -233,7 +277,10 @@ impl Fleet {
 
 /// `fleet.toml` in `start` or the nearest parent directory holding one.
 pub fn find_fleet_file(start: &Path) -> Option<PathBuf> {
-    start.ancestors().map(|d| d.join("fleet.toml")).find(|p| p.is_file())
+    start
+        .ancestors()
+        .map(|d| d.join("fleet.toml"))
+        .find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -279,7 +326,10 @@ password = { env = "PW" }
         assert_eq!(lab.nodes[0].address.to_string(), "10.77.0.228");
         assert_eq!(lab.password, Secret::File("/pw".into()));
         assert_eq!(lab.lab_interface.as_deref(), Some("archy-lab0"));
-        assert_eq!(f.select(Some("release")).unwrap().password, Secret::Env("PW".into()));
+        assert_eq!(
+            f.select(Some("release")).unwrap().password,
+            Secret::Env("PW".into())
+        );
     }
 
     #[test]
@@ -287,12 +337,18 @@ password = { env = "PW" }
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fleet.toml");
         // The release nodes have no address yet: that is refused, naming the node.
         let e = FleetFile::load(&path).unwrap_err().to_string();
-        assert!(e.contains("fleet.release.node.address of node \"228\" is empty"), "{e}");
+        assert!(
+            e.contains("fleet.release.node.address of node \"228\" is empty"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_key_names_file_line_and_key() {
-        let text = GOOD.replace("app_user = \"archy\"\nssh_user = \"root\"", "app_user = \"archy\"\nsh_user = \"root\"");
+        let text = GOOD.replace(
+            "app_user = \"archy\"\nssh_user = \"root\"",
+            "app_user = \"archy\"\nsh_user = \"root\"",
+        );
         assert_eq!(
             parse(&text).unwrap_err(),
             "failed to read fleet file fleet.toml, line 6: unknown field `sh_user`, expected one of `catalog`, `daemon_unit`, `app_user`, `ssh_user`, `ssh_key`, `known_hosts`, `orchestrator_port`, `password`, `lab_interface`, `node`"
@@ -311,25 +367,45 @@ password = { env = "PW" }
     #[test]
     fn bad_address_and_bad_type_and_bad_password_are_refused() {
         let e = parse(&GOOD.replace("10.77.0.228", "lab.example")).unwrap_err();
-        assert_eq!(e, "failed to read fleet file fleet.toml, line 15: key fleet.lab.node.address of node \"lab-228\": \"lab.example\" is not an IP address");
-        let e = parse(&GOOD.replace("orchestrator_port = 5678\npassword = { file", "orchestrator_port = \"x\"\npassword = { file")).unwrap_err();
+        assert_eq!(
+            e,
+            "failed to read fleet file fleet.toml, line 15: key fleet.lab.node.address of node \"lab-228\": \"lab.example\" is not an IP address"
+        );
+        let e = parse(&GOOD.replace(
+            "orchestrator_port = 5678\npassword = { file",
+            "orchestrator_port = \"x\"\npassword = { file",
+        ))
+        .unwrap_err();
         assert!(e.starts_with("failed to read fleet file fleet.toml, line 9: invalid type: string \"x\", expected u16"), "{e}");
-        let e = parse(&GOOD.replace("{ file = \"/pw\" }", "{ file = \"/pw\", env = \"X\" }")).unwrap_err();
-        assert_eq!(e, "failed to read fleet file fleet.toml, line 10: key fleet.lab.password must be exactly one of {file = ..} or {env = ..}");
+        let e = parse(&GOOD.replace("{ file = \"/pw\" }", "{ file = \"/pw\", env = \"X\" }"))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "failed to read fleet file fleet.toml, line 10: key fleet.lab.password must be exactly one of {file = ..} or {env = ..}"
+        );
     }
 
     #[test]
     fn unknown_fleet_and_node_list_the_known_ones() {
         let f = parse(GOOD).unwrap();
-        assert_eq!(f.select(Some("prod")).unwrap_err().to_string(), "unknown fleet \"prod\" in fleet.toml (known: lab, release)");
+        assert_eq!(
+            f.select(Some("prod")).unwrap_err().to_string(),
+            "unknown fleet \"prod\" in fleet.toml (known: lab, release)"
+        );
         let lab = f.select(None).unwrap();
-        assert_eq!(lab.select_nodes(&["lab-1".into()]).unwrap_err().to_string(), "unknown node \"lab-1\" in fleet lab (known: lab-228)");
+        assert_eq!(
+            lab.select_nodes(&["lab-1".into()]).unwrap_err().to_string(),
+            "unknown node \"lab-1\" in fleet lab (known: lab-228)"
+        );
         assert_eq!(lab.select_nodes(&[]).unwrap().len(), 1);
     }
 
     #[test]
     fn release_is_never_the_default() {
         let e = parse(&GOOD.replace("default = \"lab\"", "default = \"release\"")).unwrap_err();
-        assert_eq!(e, "failed to read fleet file fleet.toml, line 1: key default: the release fleet is used only when named (--fleet release)");
+        assert_eq!(
+            e,
+            "failed to read fleet file fleet.toml, line 1: key default: the release fleet is used only when named (--fleet release)"
+        );
     }
 }

@@ -67,7 +67,11 @@ pub struct Plan {
 
 /// The L0 case's name.
 pub fn l0_name() -> CaseName {
-    CaseName { layer: Layer::L0, app: "workspace".into(), check: "cargo-test".into() }
+    CaseName {
+        layer: Layer::L0,
+        app: "workspace".into(),
+        check: "cargo-test".into(),
+    }
 }
 
 impl Plan {
@@ -77,7 +81,9 @@ impl Plan {
             .iter()
             .flat_map(|s| match s {
                 Step::Setup(_) => Vec::new(),
-                Step::Concurrent(c) | Step::DaemonRestart(c) | Step::Reboot(c) => c.iter().collect(),
+                Step::Concurrent(c) | Step::DaemonRestart(c) | Step::Reboot(c) => {
+                    c.iter().collect()
+                }
                 Step::Alone(c) => vec![c],
             })
             .collect()
@@ -102,10 +108,17 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     for app in &sel.apps {
         if !by_id.contains_key(app) {
             let known: Vec<_> = by_id.keys().map(|a| a.as_str()).collect();
-            return Err(Error::Usage(format!("unknown app \"{app}\" (known: {})", known.join(", "))));
+            return Err(Error::Usage(format!(
+                "unknown app \"{app}\" (known: {})",
+                known.join(", ")
+            )));
         }
     }
-    let apps: Vec<AppId> = if sel.apps.is_empty() { by_id.keys().map(|a| (*a).clone()).collect() } else { sel.apps.clone() };
+    let apps: Vec<AppId> = if sel.apps.is_empty() {
+        by_id.keys().map(|a| (*a).clone()).collect()
+    } else {
+        sel.apps.clone()
+    };
     let layers = sel.layers();
 
     let mut not_applicable = Vec::new();
@@ -113,11 +126,17 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     for app in &apps {
         let suite = by_id[app];
         for state in State::ALL {
-            if !layers.contains(&state.layer()) || !sel.matches(&CaseName::of(app, state).to_string()) {
+            if !layers.contains(&state.layer())
+                || !sel.matches(&CaseName::of(app, state).to_string())
+            {
                 continue;
             }
             if let Some(reason) = suite.not_applicable.get(&state) {
-                not_applicable.push(NotApplicable { app: app.to_string(), state: state.to_string(), reason: reason.clone() });
+                not_applicable.push(NotApplicable {
+                    app: app.to_string(),
+                    state: state.to_string(),
+                    reason: reason.clone(),
+                });
             } else {
                 chosen.entry(app).or_default().push(state);
             }
@@ -129,25 +148,44 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
         if state != State::Present && has(app, State::Present) {
             depends_on.push(CaseName::of(app, State::Present));
         }
-        for req in by_id.get(app).map(|s| s.requires.as_slice()).unwrap_or_default() {
+        for req in by_id
+            .get(app)
+            .map(|s| s.requires.as_slice())
+            .unwrap_or_default()
+        {
             if has(req, State::Present) {
                 depends_on.push(CaseName::of(req, State::Present));
             }
         }
-        Case { name: CaseName::of(app, state), app: app.clone(), state, depends_on }
+        Case {
+            name: CaseName::of(app, state),
+            app: app.clone(),
+            state,
+            depends_on,
+        }
     };
     let of_states = |states: &[State]| -> Vec<Case> {
         chosen
             .iter()
-            .flat_map(|(app, st)| st.iter().filter(|s| states.contains(s)).map(|s| case(app, *s)))
+            .flat_map(|(app, st)| {
+                st.iter()
+                    .filter(|s| states.contains(s))
+                    .map(|s| case(app, *s))
+            })
             .collect()
     };
 
     let mut steps = Vec::new();
     if !chosen.is_empty() {
-        steps.push(Step::Setup(install_order(&chosen.keys().map(|a| (*a).clone()).collect::<Vec<_>>(), &by_id)?));
+        steps.push(Step::Setup(install_order(
+            &chosen.keys().map(|a| (*a).clone()).collect::<Vec<_>>(),
+            &by_id,
+        )?));
     }
-    for group in [&[State::Present][..], &[State::Valid, State::Rpc, State::Ui]] {
+    for group in [
+        &[State::Present][..],
+        &[State::Valid, State::Rpc, State::Ui],
+    ] {
         let cases = of_states(group);
         if !cases.is_empty() {
             steps.push(Step::Concurrent(cases));
@@ -165,20 +203,41 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
         steps.push(Step::Reboot(rb));
     }
     let l0 = layers.contains(&Layer::L0) && sel.matches(&l0_name().to_string());
-    Ok(Plan { apps, l0, steps, not_applicable })
+    Ok(Plan {
+        apps,
+        l0,
+        steps,
+        not_applicable,
+    })
 }
 
 /// The apps and everything they require, requirements first; a cycle is refused.
 fn install_order(apps: &[AppId], by_id: &BTreeMap<&AppId, &Suite>) -> Result<Vec<AppId>, Error> {
-    fn visit(app: &AppId, by_id: &BTreeMap<&AppId, &Suite>, path: &mut Vec<AppId>, out: &mut Vec<AppId>, done: &mut BTreeSet<AppId>) -> Result<(), Error> {
+    fn visit(
+        app: &AppId,
+        by_id: &BTreeMap<&AppId, &Suite>,
+        path: &mut Vec<AppId>,
+        out: &mut Vec<AppId>,
+        done: &mut BTreeSet<AppId>,
+    ) -> Result<(), Error> {
         if done.contains(app) {
             return Ok(());
         }
         if path.contains(app) {
-            return Err(Error::Usage(format!("requirement cycle: {} -> {app}", path.iter().map(AppId::as_str).collect::<Vec<_>>().join(" -> "))));
+            return Err(Error::Usage(format!(
+                "requirement cycle: {} -> {app}",
+                path.iter()
+                    .map(AppId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            )));
         }
         path.push(app.clone());
-        for req in by_id.get(app).map(|s| s.requires.as_slice()).unwrap_or_default() {
+        for req in by_id
+            .get(app)
+            .map(|s| s.requires.as_slice())
+            .unwrap_or_default()
+        {
             visit(req, by_id, path, out, done)?;
         }
         path.pop();
@@ -216,23 +275,37 @@ pub(crate) mod tests {
     }
 
     fn suites() -> Vec<Suite> {
-        vec![suite("lab-wallet", &["lab-chain"], &[]), suite("lab-chain", &[], &[(State::Reinstall, "companion")])]
+        vec![
+            suite("lab-wallet", &["lab-chain"], &[]),
+            suite("lab-chain", &[], &[(State::Reinstall, "companion")]),
+        ]
     }
 
     fn sel(apps: &[&str], layers: &[Layer], filter: Option<&str>) -> Selection {
         Selection {
             apps: apps.iter().map(|a| AppId::new(a).unwrap()).collect(),
             layers: layers.to_vec(),
-            filter: libtest_mimic::Arguments { filter: filter.map(str::to_owned), ..Default::default() },
+            filter: libtest_mimic::Arguments {
+                filter: filter.map(str::to_owned),
+                ..Default::default()
+            },
         }
     }
 
     fn render(p: &Plan) -> String {
-        let names = |c: &[Case]| c.iter().map(|c| c.name.to_string()).collect::<Vec<_>>().join(" ");
+        let names = |c: &[Case]| {
+            c.iter()
+                .map(|c| c.name.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         p.steps
             .iter()
             .map(|s| match s {
-                Step::Setup(a) => format!("setup {}", a.iter().map(AppId::as_str).collect::<Vec<_>>().join(" ")),
+                Step::Setup(a) => format!(
+                    "setup {}",
+                    a.iter().map(AppId::as_str).collect::<Vec<_>>().join(" ")
+                ),
                 Step::Concurrent(c) => format!("concurrent {}", names(c)),
                 Step::Alone(c) => format!("alone {}", c.name),
                 Step::DaemonRestart(c) => format!("daemon-restart {}", names(c)),
@@ -261,7 +334,14 @@ daemon-restart L3::lab-chain::daemon-restart L3::lab-wallet::daemon-restart
 reboot L3::lab-chain::reboot L3::lab-wallet::reboot"
         );
         assert!(p.l0);
-        assert_eq!(p.not_applicable, vec![NotApplicable { app: "lab-chain".into(), state: "reinstall".into(), reason: "companion".into() }]);
+        assert_eq!(
+            p.not_applicable,
+            vec![NotApplicable {
+                app: "lab-chain".into(),
+                state: "reinstall".into(),
+                reason: "companion".into()
+            }]
+        );
     }
 
     #[test]
@@ -272,17 +352,35 @@ reboot L3::lab-chain::reboot L3::lab-wallet::reboot"
                 assert!(cases.iter().all(|c| !c.state.changes_node()), "{step:?}");
             }
         }
-        assert_eq!(p.cases().iter().filter(|c| c.state.changes_node()).count(), 11);
+        assert_eq!(
+            p.cases().iter().filter(|c| c.state.changes_node()).count(),
+            11
+        );
     }
 
     #[test]
     fn dependencies_name_own_and_required_present() {
         let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
-        let restart = p.cases().into_iter().find(|c| c.name.to_string() == "L3::lab-wallet::restart").unwrap();
+        let restart = p
+            .cases()
+            .into_iter()
+            .find(|c| c.name.to_string() == "L3::lab-wallet::restart")
+            .unwrap();
         let deps: Vec<_> = restart.depends_on.iter().map(|d| d.to_string()).collect();
         assert_eq!(deps, ["L1::lab-wallet::present", "L1::lab-chain::present"]);
-        let present = p.cases().into_iter().find(|c| c.name.to_string() == "L1::lab-wallet::present").unwrap();
-        assert_eq!(present.depends_on.iter().map(|d| d.to_string()).collect::<Vec<_>>(), ["L1::lab-chain::present"]);
+        let present = p
+            .cases()
+            .into_iter()
+            .find(|c| c.name.to_string() == "L1::lab-wallet::present")
+            .unwrap();
+        assert_eq!(
+            present
+                .depends_on
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>(),
+            ["L1::lab-chain::present"]
+        );
     }
 
     #[test]
@@ -305,7 +403,10 @@ reboot L3::lab-wallet::reboot"
     #[test]
     fn filter_selects_case_names() {
         let p = plan(&suites(), &sel(&[], &[], Some("::restart"))).unwrap();
-        assert_eq!(p.list(), "L3::lab-chain::restart: test\nL3::lab-wallet::restart: test\n");
+        assert_eq!(
+            p.list(),
+            "L3::lab-chain::restart: test\nL3::lab-wallet::restart: test\n"
+        );
         let p = plan(&suites(), &sel(&[], &[], Some("cargo-test"))).unwrap();
         assert_eq!(p.list(), "L0::workspace::cargo-test: test\n");
         assert!(p.steps.is_empty());
@@ -314,12 +415,18 @@ reboot L3::lab-wallet::reboot"
     #[test]
     fn unknown_app_lists_known_ones() {
         let e = plan(&suites(), &sel(&["lab-nope"], &[], None)).unwrap_err();
-        assert_eq!(e.to_string(), "unknown app \"lab-nope\" (known: lab-chain, lab-wallet)");
+        assert_eq!(
+            e.to_string(),
+            "unknown app \"lab-nope\" (known: lab-chain, lab-wallet)"
+        );
     }
 
     #[test]
     fn requirement_cycle_is_refused() {
         let s = vec![suite("a", &["b"], &[]), suite("b", &["a"], &[])];
-        assert_eq!(plan(&s, &sel(&[], &[], None)).unwrap_err().to_string(), "requirement cycle: a -> b -> a");
+        assert_eq!(
+            plan(&s, &sel(&[], &[], None)).unwrap_err().to_string(),
+            "requirement cycle: a -> b -> a"
+        );
     }
 }

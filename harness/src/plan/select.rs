@@ -27,7 +27,9 @@ impl Selection {
 
     /// True when a case of this name passes the filter and skip patterns, exactly as libtest does.
     pub fn matches(&self, case_name: &str) -> bool {
-        !self.filter.is_filtered_out(&Trial::test(case_name, || Ok(())))
+        !self
+            .filter
+            .is_filtered_out(&Trial::test(case_name, || Ok(())))
     }
 }
 

@@ -25,13 +25,25 @@ impl Console {
     pub fn stdout(redactor: Redactor) -> Self {
         use std::io::IsTerminal;
         let tty = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
-        let bars = tty.then(|| Bars { multi: MultiProgress::new(), overall: ProgressBar::hidden(), nodes: HashMap::new() });
-        Self { out: Box::new(std::io::stdout()), redactor, bars }
+        let bars = tty.then(|| Bars {
+            multi: MultiProgress::new(),
+            overall: ProgressBar::hidden(),
+            nodes: HashMap::new(),
+        });
+        Self {
+            out: Box::new(std::io::stdout()),
+            redactor,
+            bars,
+        }
     }
 
     /// Plain lines into any writer (tests, CI).
     pub fn plain(out: Box<dyn Write + Send>, redactor: Redactor) -> Self {
-        Self { out, redactor, bars: None }
+        Self {
+            out,
+            redactor,
+            bars: None,
+        }
     }
 
     fn line(&mut self, text: &str) {
@@ -49,14 +61,32 @@ impl Console {
     /// Shows one event.
     pub fn event(&mut self, ev: &TestEvent) {
         match &ev.kind {
-            EventKind::RunStarted { run_id, command, fleet, iterations, nodes, total_cases, not_applicable: _, required_layers: _, apps: _ } => {
+            EventKind::RunStarted {
+                run_id,
+                command,
+                fleet,
+                iterations,
+                nodes,
+                total_cases,
+                not_applicable: _,
+                required_layers: _,
+                apps: _,
+            } => {
                 let names: Vec<_> = nodes.iter().map(|n| n.0.as_str()).collect();
                 if let Some(b) = &mut self.bars {
                     b.overall = b.multi.add(ProgressBar::new(*total_cases as u64));
-                    b.overall.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} cases").unwrap_or_else(|_| ProgressStyle::default_bar()));
+                    b.overall.set_style(
+                        ProgressStyle::with_template(
+                            "{elapsed_precise} [{bar:40}] {pos}/{len} cases",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
                     for n in &names {
                         let pb = b.multi.add(ProgressBar::new_spinner());
-                        pb.set_style(ProgressStyle::with_template("  {spinner} {prefix:<10} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                        pb.set_style(
+                            ProgressStyle::with_template("  {spinner} {prefix:<10} {msg}")
+                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        );
                         pb.set_prefix(n.to_string());
                         pb.enable_steady_tick(std::time::Duration::from_millis(200));
                         b.nodes.insert(n.to_string(), pb);
@@ -70,9 +100,21 @@ impl Console {
                 }
             }
             EventKind::CaseSlow { case, after } => {
-                self.line(&format!("SLOW  {} #{} {} running for {}s", case.node, case.iteration, case.name, after.as_secs()));
+                self.line(&format!(
+                    "SLOW  {} #{} {} running for {}s",
+                    case.node,
+                    case.iteration,
+                    case.name,
+                    after.as_secs()
+                ));
             }
-            EventKind::CaseFinished { case, outcome, duration, started_at: _, output: _ } => {
+            EventKind::CaseFinished {
+                case,
+                outcome,
+                duration,
+                started_at: _,
+                output: _,
+            } => {
                 let word = match outcome {
                     Outcome::Pass => "PASS ",
                     Outcome::Fail(_) => "FAIL ",
@@ -81,12 +123,22 @@ impl Console {
                 };
                 let msg = outcome.message();
                 let sep = if msg.is_empty() { "" } else { ": " };
-                self.line(&format!("{word} {} #{} {} ({:.2}s){sep}{msg}", case.node, case.iteration, case.name, duration.as_secs_f64()));
+                self.line(&format!(
+                    "{word} {} #{} {} ({:.2}s){sep}{msg}",
+                    case.node,
+                    case.iteration,
+                    case.name,
+                    duration.as_secs_f64()
+                ));
                 if let Some(b) = &self.bars {
                     b.overall.inc(1);
                 }
             }
-            EventKind::NodeError { node, iteration, message } => {
+            EventKind::NodeError {
+                node,
+                iteration,
+                message,
+            } => {
                 self.line(&format!("NODE ERROR {node} #{iteration}: {message}"));
             }
             EventKind::RunFinished { duration } => {

@@ -99,7 +99,17 @@ impl Results {
     /// Folds one event in; every text passes through the redactor.
     pub fn record(&mut self, ev: &TestEvent, redactor: &Redactor) {
         match &ev.kind {
-            EventKind::RunStarted { run_id, command, fleet, iterations, nodes, required_layers, apps, not_applicable, total_cases: _ } => {
+            EventKind::RunStarted {
+                run_id,
+                command,
+                fleet,
+                iterations,
+                nodes,
+                required_layers,
+                apps,
+                not_applicable,
+                total_cases: _,
+            } => {
                 self.run_id = run_id.clone();
                 self.command = command.clone();
                 self.fleet = fleet.clone();
@@ -110,8 +120,16 @@ impl Results {
                 self.apps = apps.clone();
                 self.not_applicable = not_applicable.clone();
             }
-            EventKind::CaseStarted { .. } | EventKind::CaseSlow { .. } | EventKind::NodeError { .. } => {}
-            EventKind::CaseFinished { case, outcome, started_at, duration, output } => {
+            EventKind::CaseStarted { .. }
+            | EventKind::CaseSlow { .. }
+            | EventKind::NodeError { .. } => {}
+            EventKind::CaseFinished {
+                case,
+                outcome,
+                started_at,
+                duration,
+                output,
+            } => {
                 let t = &mut self.totals;
                 match outcome.word() {
                     "pass" => t.passed += 1,
@@ -129,7 +147,9 @@ impl Results {
                     outcome: outcome.word().to_owned(),
                     message: redactor.redact(match outcome {
                         // L0 passes still carry their counts (CONTRACT 5), the first output line.
-                        crate::model::Outcome::Pass if case.name.layer == Layer::L0 => output.lines().next().unwrap_or(""),
+                        crate::model::Outcome::Pass if case.name.layer == Layer::L0 => {
+                            output.lines().next().unwrap_or("")
+                        }
                         other => other.message(),
                     }),
                     duration_ms: duration.as_millis() as u64,

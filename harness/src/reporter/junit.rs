@@ -11,7 +11,12 @@ use super::Results;
 
 /// Seconds since the epoch of an RFC 3339 UTC stamp as this crate writes them.
 fn epoch_secs(stamp: &str) -> i64 {
-    let n = |r: std::ops::Range<usize>| stamp.get(r).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let n = |r: std::ops::Range<usize>| {
+        stamp
+            .get(r)
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -28,7 +33,11 @@ pub fn render_junit(results: &Results) -> String {
     let mut groups: BTreeMap<(usize, u32), Vec<&super::CaseRecord>> = BTreeMap::new();
     for c in &results.cases {
         // Suites follow the fleet's node order; `local` (L0) comes first.
-        let node_pos = results.nodes.iter().position(|n| *n == c.node).map_or(0, |p| p + 1);
+        let node_pos = results
+            .nodes
+            .iter()
+            .position(|n| *n == c.node)
+            .map_or(0, |p| p + 1);
         groups.entry((node_pos, c.iteration)).or_default().push(c);
     }
     let mut report = ReportBuilder::new();
@@ -37,7 +46,10 @@ pub fn render_junit(results: &Results) -> String {
         let mut suite = TestSuite::new(&format!("{}/iteration-{}", first.node, first.iteration));
         suite.hostname = first.node.clone();
         suite.package = format!("harness.{}", results.fleet);
-        suite.set_timestamp(OffsetDateTime::from_unix_timestamp(epoch_secs(&first.started_at)).unwrap_or(OffsetDateTime::UNIX_EPOCH));
+        suite.set_timestamp(
+            OffsetDateTime::from_unix_timestamp(epoch_secs(&first.started_at))
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        );
         for c in cases {
             let time = Duration::milliseconds(c.duration_ms as i64);
             let mut tc = match c.outcome.as_str() {

@@ -10,8 +10,14 @@ pub fn render_table(r: &Results) -> String {
     let mut by_layer_node: BTreeMap<(String, usize, String), [usize; 4]> = BTreeMap::new();
     let mut by_case: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
     for c in &r.cases {
-        let pos = r.nodes.iter().position(|n| *n == c.node).unwrap_or(usize::MAX);
-        let row = by_layer_node.entry((c.layer.to_string(), pos, c.node.clone())).or_default();
+        let pos = r
+            .nodes
+            .iter()
+            .position(|n| *n == c.node)
+            .unwrap_or(usize::MAX);
+        let row = by_layer_node
+            .entry((c.layer.to_string(), pos, c.node.clone()))
+            .or_default();
         let e = by_case.entry((c.name.clone(), c.node.clone())).or_default();
         e.1 += 1;
         match c.outcome.as_str() {
@@ -24,7 +30,10 @@ pub fn render_table(r: &Results) -> String {
             _ => row[3] += 1,
         }
     }
-    let mut out = format!("{:<6}{:<12}{:>8}{:>8}{:>8}{:>8}\n", "layer", "node", "passed", "failed", "errors", "skipped");
+    let mut out = format!(
+        "{:<6}{:<12}{:>8}{:>8}{:>8}{:>8}\n",
+        "layer", "node", "passed", "failed", "errors", "skipped"
+    );
     for ((layer, _, node), [p, f, e, s]) in &by_layer_node {
         out.push_str(&format!("{layer:<6}{node:<12}{p:>8}{f:>8}{e:>8}{s:>8}\n"));
     }
@@ -41,13 +50,19 @@ pub fn render_table(r: &Results) -> String {
     } else {
         out.push('\n');
     }
-    out.push_str(&format!("{} passed, {} failed, {} skipped\n", t.passed, t.failed, t.skipped));
+    out.push_str(&format!(
+        "{} passed, {} failed, {} skipped\n",
+        t.passed, t.failed, t.skipped
+    ));
     out
 }
 
 /// summary.md: the run in a few lines a person reads first.
 pub fn render_summary(r: &Results) -> String {
-    let verdict = serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let verdict = serde_json::to_value(r.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     let layers: Vec<_> = r.required_layers.iter().map(|l| l.to_string()).collect();
     let mut out = format!(
         "# Harness {} {}\n\n- Fleet: {}; nodes: {}; iterations: {}\n- Started {}, finished {}\n- Verdict: **{verdict}** (required layers: {})\n- Apps: {}\n\n```\n{}```\n",
@@ -58,18 +73,32 @@ pub fn render_summary(r: &Results) -> String {
         r.iterations,
         r.started_at,
         r.finished_at,
-        if layers.is_empty() { "none".to_owned() } else { layers.join(", ") },
+        if layers.is_empty() {
+            "none".to_owned()
+        } else {
+            layers.join(", ")
+        },
         r.apps.join(", "),
         render_table(r),
     );
-    let bad: Vec<_> = r.cases.iter().filter(|c| c.outcome == "fail" || c.outcome == "error").collect();
+    let bad: Vec<_> = r
+        .cases
+        .iter()
+        .filter(|c| c.outcome == "fail" || c.outcome == "error")
+        .collect();
     if !bad.is_empty() {
         out.push_str("\n## Failures and errors\n\n");
         for c in bad.iter().take(50) {
-            out.push_str(&format!("- {} `{}` on {} iteration {}: {}\n", c.outcome, c.name, c.node, c.iteration, c.message));
+            out.push_str(&format!(
+                "- {} `{}` on {} iteration {}: {}\n",
+                c.outcome, c.name, c.node, c.iteration, c.message
+            ));
         }
         if bad.len() > 50 {
-            out.push_str(&format!("- ... and {} more in results.json\n", bad.len() - 50));
+            out.push_str(&format!(
+                "- ... and {} more in results.json\n",
+                bad.len() - 50
+            ));
         }
     }
     if !r.not_applicable.is_empty() {

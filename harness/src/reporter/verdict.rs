@@ -68,10 +68,22 @@ mod tests {
     #[test]
     fn failures_outrank_errors_and_only_required_layers_count() {
         let req = [Layer::L1, Layer::L3];
-        assert_eq!(verdict(&[case(Layer::L1, "pass"), case(Layer::L3, "skipped")], &req), Verdict::Passed);
-        assert_eq!(verdict(&[case(Layer::L1, "pass"), case(Layer::L2, "fail")], &req), Verdict::Passed);
-        assert_eq!(verdict(&[case(Layer::L1, "error"), case(Layer::L2, "fail")], &req), Verdict::InfrastructureError);
-        assert_eq!(verdict(&[case(Layer::L1, "error"), case(Layer::L3, "fail")], &req), Verdict::Failed);
+        assert_eq!(
+            verdict(&[case(Layer::L1, "pass"), case(Layer::L3, "skipped")], &req),
+            Verdict::Passed
+        );
+        assert_eq!(
+            verdict(&[case(Layer::L1, "pass"), case(Layer::L2, "fail")], &req),
+            Verdict::Passed
+        );
+        assert_eq!(
+            verdict(&[case(Layer::L1, "error"), case(Layer::L2, "fail")], &req),
+            Verdict::InfrastructureError
+        );
+        assert_eq!(
+            verdict(&[case(Layer::L1, "error"), case(Layer::L3, "fail")], &req),
+            Verdict::Failed
+        );
         assert_eq!(Verdict::Failed.exit_code(), 1);
         assert_eq!(Verdict::InfrastructureError.exit_code(), 3);
         assert_eq!(Verdict::Passed.exit_code(), 0);

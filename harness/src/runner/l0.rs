@@ -11,10 +11,15 @@ use crate::{
 /// Sums libtest's `test result:` lines: (passed, failed, ignored).
 pub fn parse_libtest_counts(output: &str) -> (u64, u64, u64) {
     let mut t = (0, 0, 0);
-    for line in output.lines().filter_map(|l| l.trim().strip_prefix("test result: ")) {
+    for line in output
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("test result: "))
+    {
         for part in line.split(';') {
             let mut w = part.split_whitespace().rev();
-            let (Some(word), Some(n)) = (w.next(), w.next()) else { continue };
+            let (Some(word), Some(n)) = (w.next(), w.next()) else {
+                continue;
+            };
             let n: u64 = n.parse().unwrap_or(0);
             match word {
                 "passed" => t.0 += n,
@@ -29,15 +34,30 @@ pub fn parse_libtest_counts(output: &str) -> (u64, u64, u64) {
 
 /// Runs the workspace's tests and emits the L0 case.
 pub async fn run_l0(root: &Path, em: &Emitter) {
-    let case = CaseId { name: crate::plan::l0_name(), node: NodeName("local".into()), iteration: Iteration(1) };
+    let case = CaseId {
+        name: crate::plan::l0_name(),
+        node: NodeName("local".into()),
+        iteration: Iteration(1),
+    };
     em.emit(EventKind::CaseStarted { case: case.clone() });
     let started_at = rfc3339(std::time::SystemTime::now());
     let t0 = Instant::now();
-    let out = tokio::process::Command::new("cargo").args(["test", "--workspace"]).current_dir(root).output().await;
+    let out = tokio::process::Command::new("cargo")
+        .args(["test", "--workspace"])
+        .current_dir(root)
+        .output()
+        .await;
     let (outcome, output) = match out {
-        Err(e) => (Outcome::Error(format!("failed to start cargo test: {e}")), String::new()),
+        Err(e) => (
+            Outcome::Error(format!("failed to start cargo test: {e}")),
+            String::new(),
+        ),
         Ok(o) => {
-            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
             let (p, f, i) = parse_libtest_counts(&text);
             let msg = format!("{p} passed, {f} failed, {i} ignored");
             let outcome = if o.status.success() && f == 0 {
@@ -45,12 +65,26 @@ pub async fn run_l0(root: &Path, em: &Emitter) {
             } else {
                 Outcome::Fail(format!("{msg} (exit {})", o.status.code().unwrap_or(-1)))
             };
-            let tail: String = text.lines().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+            let tail: String = text
+                .lines()
+                .rev()
+                .take(200)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
             // The first output line is the counts: results.json shows it as the L0 message.
             (outcome, format!("{msg}\n{tail}"))
         }
     };
-    em.emit(EventKind::CaseFinished { case, outcome, started_at, duration: t0.elapsed(), output });
+    em.emit(EventKind::CaseFinished {
+        case,
+        outcome,
+        started_at,
+        duration: t0.elapsed(),
+        output,
+    });
 }
 
 #[cfg(test)]

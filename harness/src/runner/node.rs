@@ -21,15 +21,23 @@ use crate::{
 const SLOW_AFTER: Duration = Duration::from_secs(60);
 
 /// Why a case cannot run: its app's setup failed or a dependency did not pass.
-pub fn blocked(case: &Case, done: &HashMap<CaseName, Outcome>, setup_failed: &BTreeMap<AppId, String>) -> Option<Outcome> {
+pub fn blocked(
+    case: &Case,
+    done: &HashMap<CaseName, Outcome>,
+    setup_failed: &BTreeMap<AppId, String>,
+) -> Option<Outcome> {
     if let Some(why) = setup_failed.get(&case.app) {
         return Some(Outcome::Error(why.clone()));
     }
     case.depends_on.iter().find_map(|d| match done.get(d) {
         None | Some(Outcome::Pass) => None,
         Some(Outcome::Fail(_)) => Some(Outcome::Skipped(format!("depends on {d}, which failed"))),
-        Some(Outcome::Error(m)) => Some(Outcome::Error(format!("depends on {d}, which errored: {m}"))),
-        Some(Outcome::Skipped(_)) => Some(Outcome::Skipped(format!("depends on {d}, which was skipped"))),
+        Some(Outcome::Error(m)) => Some(Outcome::Error(format!(
+            "depends on {d}, which errored: {m}"
+        ))),
+        Some(Outcome::Skipped(_)) => Some(Outcome::Skipped(format!(
+            "depends on {d}, which was skipped"
+        ))),
     })
 }
 
@@ -47,7 +55,9 @@ async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
         State::Restart => checks::restart(ctx, suite).await,
         State::Reinstall => checks::reinstall(ctx, suite).await,
         // Node-level states are judged together in their step.
-        State::DaemonRestart | State::Reboot => Err(Outcome::Error("node-level state run as a single case".into())),
+        State::DaemonRestart | State::Reboot => Err(Outcome::Error(
+            "node-level state run as a single case".into(),
+        )),
     };
     r.err().unwrap_or(Outcome::Pass)
 }
@@ -61,38 +71,77 @@ struct NodeRun {
 
 impl NodeRun {
     fn id(&self, case: &Case) -> CaseId {
-        CaseId { name: case.name.clone(), node: self.ctx.node.name.clone(), iteration: self.iteration }
+        CaseId {
+            name: case.name.clone(),
+            node: self.ctx.node.name.clone(),
+            iteration: self.iteration,
+        }
     }
 
-    fn finish(&self, case: &Case, outcome: Outcome, started: (String, Instant), output: String) -> Outcome {
-        self.em.emit(EventKind::CaseFinished { case: self.id(case), outcome: outcome.clone(), started_at: started.0, duration: started.1.elapsed(), output });
+    fn finish(
+        &self,
+        case: &Case,
+        outcome: Outcome,
+        started: (String, Instant),
+        output: String,
+    ) -> Outcome {
+        self.em.emit(EventKind::CaseFinished {
+            case: self.id(case),
+            outcome: outcome.clone(),
+            started_at: started.0,
+            duration: started.1.elapsed(),
+            output,
+        });
         outcome
     }
 
     fn begin(&self, case: &Case) -> (String, Instant) {
-        self.em.emit(EventKind::CaseStarted { case: self.id(case) });
+        self.em.emit(EventKind::CaseStarted {
+            case: self.id(case),
+        });
         (rfc3339(SystemTime::now()), Instant::now())
     }
 
-    async fn run_case(self: Arc<Self>, case: Case, blocked: Option<Outcome>) -> (CaseName, Outcome) {
+    async fn run_case(
+        self: Arc<Self>,
+        case: Case,
+        blocked: Option<Outcome>,
+    ) -> (CaseName, Outcome) {
         let started = self.begin(&case);
         if let Some(o) = blocked {
-            return (case.name.clone(), self.finish(&case, o, started, String::new()));
+            return (
+                case.name.clone(),
+                self.finish(&case, o, started, String::new()),
+            );
         }
         let em = self.em.clone();
         let id = self.id(&case);
         let slow = tokio::spawn(async move {
             tokio::time::sleep(SLOW_AFTER).await;
-            em.emit(EventKind::CaseSlow { case: id, after: SLOW_AFTER });
+            em.emit(EventKind::CaseSlow {
+                case: id,
+                after: SLOW_AFTER,
+            });
         });
         let limit = self.spec.case_timeout;
-        let (r, log) = capture(tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case))).await;
+        let (r, log) = capture(tokio::time::timeout(
+            limit,
+            check(&self.ctx, &self.spec, &case),
+        ))
+        .await;
         slow.abort();
-        let outcome = r.unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
+        let outcome =
+            r.unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
         (case.name.clone(), self.finish(&case, outcome, started, log))
     }
 
-    async fn node_action(self: &Arc<Self>, cases: &[Case], done: &mut HashMap<CaseName, Outcome>, setup_failed: &BTreeMap<AppId, String>, reboot: bool) {
+    async fn node_action(
+        self: &Arc<Self>,
+        cases: &[Case],
+        done: &mut HashMap<CaseName, Outcome>,
+        setup_failed: &BTreeMap<AppId, String>,
+        reboot: bool,
+    ) {
         let mut runnable = Vec::new();
         for c in cases {
             match blocked(c, done, setup_failed) {
@@ -107,13 +156,22 @@ impl NodeRun {
             return;
         }
         let starts: Vec<_> = runnable.iter().map(|c| self.begin(c)).collect();
-        let suites: Vec<_> = runnable.iter().filter_map(|c| self.spec.suites.get(&c.app)).collect();
+        let suites: Vec<_> = runnable
+            .iter()
+            .filter_map(|c| self.spec.suites.get(&c.app))
+            .collect();
         let limit = self.spec.case_timeout + Duration::from_secs(if reboot { 180 } else { 60 });
         let fut = async {
-            if reboot { checks::reboot(&self.ctx, &suites).await } else { checks::daemon_restart(&self.ctx, &suites).await }
+            if reboot {
+                checks::reboot(&self.ctx, &suites).await
+            } else {
+                checks::daemon_restart(&self.ctx, &suites).await
+            }
         };
         let (r, log) = capture(tokio::time::timeout(limit, fut)).await;
-        let outcomes = r.unwrap_or_else(|_| vec![Outcome::Fail(format!("timed out after {}s", limit.as_secs())); runnable.len()]);
+        let outcomes = r.unwrap_or_else(|_| {
+            vec![Outcome::Fail(format!("timed out after {}s", limit.as_secs())); runnable.len()]
+        });
         for ((c, s), o) in runnable.iter().zip(starts).zip(outcomes) {
             done.insert(c.name.clone(), self.finish(c, o, s, log.clone()));
         }
@@ -137,10 +195,23 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         },
         spec.ssh_sessions,
     );
-    let http = HttpNode::new(&node.name.0, node.address, fleet.orchestrator_port, spec.password.clone(), Duration::from_secs(30), guard, spec.redactor.clone());
+    let http = HttpNode::new(
+        &node.name.0,
+        node.address,
+        fleet.orchestrator_port,
+        spec.password.clone(),
+        Duration::from_secs(30),
+        guard,
+        spec.redactor.clone(),
+    );
     let ctx = Arc::new(NodeCtx::new(fleet, node, ssh, http));
     for i in 1..=spec.iterations {
-        let run = Arc::new(NodeRun { spec: spec.clone(), ctx: ctx.clone(), em: em.clone(), iteration: Iteration(i) });
+        let run = Arc::new(NodeRun {
+            spec: spec.clone(),
+            ctx: ctx.clone(),
+            em: em.clone(),
+            iteration: Iteration(i),
+        });
         ctx.http.reset_session().await;
         ctx.data.lock().await.clear();
         let reach = async {
@@ -150,10 +221,19 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         .await;
         if let Err(e) = reach {
             let msg = e.to_string();
-            em.emit(EventKind::NodeError { node: ctx.node.name.clone(), iteration: Iteration(i), message: msg.clone() });
+            em.emit(EventKind::NodeError {
+                node: ctx.node.name.clone(),
+                iteration: Iteration(i),
+                message: msg.clone(),
+            });
             for c in spec.plan.cases() {
                 let s = run.begin(c);
-                run.finish(c, Outcome::Error(format!("node {} unreachable: {msg}", ctx.node.name)), s, String::new());
+                run.finish(
+                    c,
+                    Outcome::Error(format!("node {} unreachable: {msg}", ctx.node.name)),
+                    s,
+                    String::new(),
+                );
             }
             continue;
         }
@@ -168,7 +248,10 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
                 Step::Concurrent(cases) => {
                     let mut set = tokio::task::JoinSet::new();
                     for c in cases {
-                        set.spawn(run.clone().run_case(c.clone(), blocked(c, &done, &setup_failed)));
+                        set.spawn(
+                            run.clone()
+                                .run_case(c.clone(), blocked(c, &done, &setup_failed)),
+                        );
                     }
                     while let Some(r) = set.join_next().await {
                         if let Ok((name, o)) = r {
@@ -177,10 +260,16 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
                     }
                 }
                 Step::Alone(c) => {
-                    let (name, o) = run.clone().run_case(c.clone(), blocked(c, &done, &setup_failed)).await;
+                    let (name, o) = run
+                        .clone()
+                        .run_case(c.clone(), blocked(c, &done, &setup_failed))
+                        .await;
                     done.insert(name, o);
                 }
-                Step::DaemonRestart(cases) => run.node_action(cases, &mut done, &setup_failed, false).await,
+                Step::DaemonRestart(cases) => {
+                    run.node_action(cases, &mut done, &setup_failed, false)
+                        .await
+                }
                 Step::Reboot(cases) => run.node_action(cases, &mut done, &setup_failed, true).await,
             }
         }
@@ -199,7 +288,11 @@ mod tests {
             state: State::Restart,
             depends_on: deps
                 .iter()
-                .map(|d| CaseName { layer: crate::model::Layer::L1, app: d.to_string(), check: "present".into() })
+                .map(|d| CaseName {
+                    layer: crate::model::Layer::L1,
+                    app: d.to_string(),
+                    check: "present".into(),
+                })
                 .collect(),
         }
     }
@@ -210,16 +303,35 @@ mod tests {
         let mut done = HashMap::new();
         assert_eq!(blocked(&c, &done, &BTreeMap::new()), None);
         done.insert(c.depends_on[0].clone(), Outcome::Pass);
-        done.insert(c.depends_on[1].clone(), Outcome::Fail("no container".into()));
-        assert_eq!(blocked(&c, &done, &BTreeMap::new()), Some(Outcome::Skipped("depends on L1::lab-chain::present, which failed".into())));
+        done.insert(
+            c.depends_on[1].clone(),
+            Outcome::Fail("no container".into()),
+        );
+        assert_eq!(
+            blocked(&c, &done, &BTreeMap::new()),
+            Some(Outcome::Skipped(
+                "depends on L1::lab-chain::present, which failed".into()
+            ))
+        );
         done.insert(c.depends_on[1].clone(), Outcome::Error("ssh down".into()));
-        assert_eq!(blocked(&c, &done, &BTreeMap::new()), Some(Outcome::Error("depends on L1::lab-chain::present, which errored: ssh down".into())));
+        assert_eq!(
+            blocked(&c, &done, &BTreeMap::new()),
+            Some(Outcome::Error(
+                "depends on L1::lab-chain::present, which errored: ssh down".into()
+            ))
+        );
     }
 
     #[test]
     fn a_failed_setup_makes_the_case_an_error() {
         let c = case(&[]);
-        let failed = BTreeMap::from([(c.app.clone(), "setup of lab-wallet failed: -32003".to_owned())]);
-        assert_eq!(blocked(&c, &HashMap::new(), &failed), Some(Outcome::Error("setup of lab-wallet failed: -32003".into())));
+        let failed = BTreeMap::from([(
+            c.app.clone(),
+            "setup of lab-wallet failed: -32003".to_owned(),
+        )]);
+        assert_eq!(
+            blocked(&c, &HashMap::new(), &failed),
+            Some(Outcome::Error("setup of lab-wallet failed: -32003".into()))
+        );
     }
 }

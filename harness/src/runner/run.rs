@@ -58,12 +58,19 @@ pub struct Emitter {
 impl Emitter {
     /// An emitter whose `elapsed` counts from now.
     pub fn new(tx: UnboundedSender<TestEvent>) -> Self {
-        Self { tx, start: Instant::now() }
+        Self {
+            tx,
+            start: Instant::now(),
+        }
     }
 
     /// Sends one event (a closed receiver is ignored: the run still finishes).
     pub fn emit(&self, kind: EventKind) {
-        let _ = self.tx.send(TestEvent { timestamp: rfc3339(SystemTime::now()), elapsed: self.start.elapsed(), kind });
+        let _ = self.tx.send(TestEvent {
+            timestamp: rfc3339(SystemTime::now()),
+            elapsed: self.start.elapsed(),
+            kind,
+        });
     }
 }
 
@@ -91,5 +98,7 @@ pub async fn run(spec: RunSpec, tx: UnboundedSender<TestEvent>) {
         tasks.spawn(run_node(spec.clone(), node, em.clone()));
     }
     while tasks.join_next().await.is_some() {}
-    em.emit(EventKind::RunFinished { duration: em.start.elapsed() });
+    em.emit(EventKind::RunFinished {
+        duration: em.start.elapsed(),
+    });
 }

@@ -5,7 +5,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// The route guard refused: the lab bridge is not the way to the node.
-    #[error("lab is down: run harness lab up (the route to {addr} goes through {found}, not {expected})")]
+    #[error(
+        "lab is down: run harness lab up (the route to {addr} goes through {found}, not {expected})"
+    )]
     LabDown {
         /// The node address.
         addr: String,

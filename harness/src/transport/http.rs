@@ -40,7 +40,15 @@ const UNAUTHORIZED: i64 = -32001;
 
 impl HttpNode {
     /// A client for the orchestrator at `host:port`; the password is registered for redaction.
-    pub fn new(node: &str, host: IpAddr, port: u16, password: String, timeout: Duration, guard: RouteGuard, redactor: Redactor) -> Self {
+    pub fn new(
+        node: &str,
+        host: IpAddr,
+        port: u16,
+        password: String,
+        timeout: Duration,
+        guard: RouteGuard,
+        redactor: Redactor,
+    ) -> Self {
         redactor.register(&password);
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -48,7 +56,16 @@ impl HttpNode {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self { node: node.to_owned(), host, port, client, password, token: Mutex::new(None), guard, redactor }
+        Self {
+            node: node.to_owned(),
+            host,
+            port,
+            client,
+            password,
+            token: Mutex::new(None),
+            guard,
+            redactor,
+        }
     }
 
     fn url(&self, port: u16, path: &str) -> String {
@@ -60,15 +77,34 @@ impl HttpNode {
     }
 
     fn http_err(&self, e: reqwest::Error) -> TransportError {
-        let reason = self.redactor.redact(&format!("{e}{}", std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default()));
+        let reason = self.redactor.redact(&format!(
+            "{e}{}",
+            std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        ));
         if e.is_timeout() {
-            TransportError::Timeout { node: self.node.clone(), secs: 0, what: reason }
+            TransportError::Timeout {
+                node: self.node.clone(),
+                secs: 0,
+                what: reason,
+            }
         } else {
-            TransportError::Http { node: self.node.clone(), reason }
+            TransportError::Http {
+                node: self.node.clone(),
+                reason,
+            }
         }
     }
 
-    async fn post_rpc(&self, port: u16, path: &str, method: &str, params: Value, token: Option<&str>) -> Result<RpcReply, TransportError> {
+    async fn post_rpc(
+        &self,
+        port: u16,
+        path: &str,
+        method: &str,
+        params: Value,
+        token: Option<&str>,
+    ) -> Result<RpcReply, TransportError> {
         self.guard.check(self.host)?;
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let mut req = self.client.post(self.url(port, path)).json(&body);
@@ -80,24 +116,45 @@ impl HttpNode {
         let text = resp.text().await.map_err(|e| self.http_err(e))?;
         let v: Value = serde_json::from_str(&text).map_err(|_| TransportError::Http {
             node: self.node.clone(),
-            reason: self.redactor.redact(&format!("{method}: HTTP {status} without a JSON-RPC body: {}", text.chars().take(200).collect::<String>())),
+            reason: self.redactor.redact(&format!(
+                "{method}: HTTP {status} without a JSON-RPC body: {}",
+                text.chars().take(200).collect::<String>()
+            )),
         })?;
         if let Some(err) = v.get("error") {
             return Ok(RpcReply::Err {
                 code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-                message: self.redactor.redact(err.get("message").and_then(Value::as_str).unwrap_or("")),
+                message: self
+                    .redactor
+                    .redact(err.get("message").and_then(Value::as_str).unwrap_or("")),
             });
         }
-        Ok(RpcReply::Ok(v.get("result").cloned().unwrap_or(Value::Null)))
+        Ok(RpcReply::Ok(
+            v.get("result").cloned().unwrap_or(Value::Null),
+        ))
     }
 
     /// Logs in (`auth.login`); a refusal is a `Login` transport error (the case cannot run).
     pub async fn login(&self) -> Result<(), TransportError> {
-        let reply = self.post_rpc(self.port, "/rpc", "auth.login", json!({"password": self.password}), None).await?;
-        let login_err = |reason: String| TransportError::Login { node: self.node.clone(), reason };
+        let reply = self
+            .post_rpc(
+                self.port,
+                "/rpc",
+                "auth.login",
+                json!({"password": self.password}),
+                None,
+            )
+            .await?;
+        let login_err = |reason: String| TransportError::Login {
+            node: self.node.clone(),
+            reason,
+        };
         match reply {
             RpcReply::Ok(v) => {
-                let token = v.get("token").and_then(Value::as_str).ok_or_else(|| login_err("no token in the reply".into()))?;
+                let token = v
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| login_err("no token in the reply".into()))?;
                 self.redactor.register(token);
                 *self.token.lock().await = Some(token.to_owned());
                 Ok(())
@@ -121,28 +178,46 @@ impl HttpNode {
     /// Calls an orchestrator method with the session; logs in again once on -32001.
     pub async fn call(&self, method: &str, params: Value) -> Result<RpcReply, TransportError> {
         let token = self.token().await?;
-        match self.post_rpc(self.port, "/rpc", method, params.clone(), Some(&token)).await? {
-            RpcReply::Err { code: UNAUTHORIZED, .. } => {
+        match self
+            .post_rpc(self.port, "/rpc", method, params.clone(), Some(&token))
+            .await?
+        {
+            RpcReply::Err {
+                code: UNAUTHORIZED, ..
+            } => {
                 self.login().await?;
                 let token = self.token().await?;
-                self.post_rpc(self.port, "/rpc", method, params, Some(&token)).await
+                self.post_rpc(self.port, "/rpc", method, params, Some(&token))
+                    .await
             }
             other => Ok(other),
         }
     }
 
     /// A JSON-RPC call straight to an app's port (no session).
-    pub async fn app_rpc(&self, port: u16, path: &str, method: &str) -> Result<RpcReply, TransportError> {
+    pub async fn app_rpc(
+        &self,
+        port: u16,
+        path: &str,
+        method: &str,
+    ) -> Result<RpcReply, TransportError> {
         self.post_rpc(port, path, method, json!({}), None).await
     }
 
     /// `GET` on the orchestrator (with the session when `session`) or, with `port`, on an app.
-    pub async fn get(&self, port: Option<u16>, path: &str, session: bool) -> Result<(u16, String), TransportError> {
+    pub async fn get(
+        &self,
+        port: Option<u16>,
+        path: &str,
+        session: bool,
+    ) -> Result<(u16, String), TransportError> {
         self.guard.check(self.host)?;
         let mut req = self.client.get(self.url(port.unwrap_or(self.port), path));
         if session {
             let token = self.token().await?;
-            req = req.bearer_auth(&token).header("Cookie", format!("orchestrator_session={token}"));
+            req = req
+                .bearer_auth(&token)
+                .header("Cookie", format!("orchestrator_session={token}"));
         }
         let resp = req.send().await.map_err(|e| self.http_err(e))?;
         let status = resp.status().as_u16();

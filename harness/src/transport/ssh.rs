@@ -70,15 +70,24 @@ impl SshPool {
                 tx
             })
             .collect();
-        Self { workers, next: AtomicUsize::new(0), node: cfg.node }
+        Self {
+            workers,
+            next: AtomicUsize::new(0),
+            node: cfg.node,
+        }
     }
 
     /// Runs a shell command on the node.
     pub async fn exec(&self, command: &str) -> Result<CmdOutput, TransportError> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let gone = || TransportError::Disconnected { node: self.node.clone(), reason: "ssh worker stopped".into() };
-        self.workers[i].send((command.to_owned(), tx)).map_err(|_| gone())?;
+        let gone = || TransportError::Disconnected {
+            node: self.node.clone(),
+            reason: "ssh worker stopped".into(),
+        };
+        self.workers[i]
+            .send((command.to_owned(), tx))
+            .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 }
@@ -104,28 +113,55 @@ fn worker(cfg: SshConfig, rx: mpsc::Receiver<(String, Reply)>) {
 pub fn connect(cfg: &SshConfig) -> Result<Session, TransportError> {
     cfg.guard.check(cfg.addr.ip())?;
     let node = || cfg.node.clone();
-    let conn_err = |reason: String| TransportError::Connect { node: node(), addr: cfg.addr.to_string(), reason };
-    let tcp = TcpStream::connect_timeout(&cfg.addr, cfg.connect_timeout).map_err(|e| conn_err(e.to_string()))?;
+    let conn_err = |reason: String| TransportError::Connect {
+        node: node(),
+        addr: cfg.addr.to_string(),
+        reason,
+    };
+    let tcp = TcpStream::connect_timeout(&cfg.addr, cfg.connect_timeout)
+        .map_err(|e| conn_err(e.to_string()))?;
     let mut s = Session::new().map_err(|e| conn_err(e.to_string()))?;
     s.set_tcp_stream(tcp);
     s.set_timeout(cfg.connect_timeout.as_millis() as u32);
-    s.handshake().map_err(|e| conn_err(format!("ssh handshake: {e}")))?;
-    let hk = |reason: String| TransportError::HostKey { node: node(), reason };
-    let (key, _) = s.host_key().ok_or_else(|| hk("the server sent no host key".into()))?;
+    s.handshake()
+        .map_err(|e| conn_err(format!("ssh handshake: {e}")))?;
+    let hk = |reason: String| TransportError::HostKey {
+        node: node(),
+        reason,
+    };
+    let (key, _) = s
+        .host_key()
+        .ok_or_else(|| hk("the server sent no host key".into()))?;
     let mut kh = s.known_hosts().map_err(|e| hk(e.to_string()))?;
     kh.read_file(&cfg.known_hosts, KnownHostFileKind::OpenSSH)
         .map_err(|e| hk(format!("cannot read {}: {e}", cfg.known_hosts.display())))?;
     let host = cfg.addr.ip().to_string();
     match kh.check_port(&host, cfg.addr.port(), key) {
         CheckResult::Match => {}
-        CheckResult::Mismatch => return Err(hk(format!("the key of {host} CHANGED (not the one in {})", cfg.known_hosts.display()))),
-        CheckResult::NotFound => return Err(hk(format!("{host} is not in {}", cfg.known_hosts.display()))),
+        CheckResult::Mismatch => {
+            return Err(hk(format!(
+                "the key of {host} CHANGED (not the one in {})",
+                cfg.known_hosts.display()
+            )));
+        }
+        CheckResult::NotFound => {
+            return Err(hk(format!(
+                "{host} is not in {}",
+                cfg.known_hosts.display()
+            )));
+        }
         CheckResult::Failure => return Err(hk("known_hosts check failed".into())),
     }
     s.userauth_pubkey_file(&cfg.user, None, &cfg.key, None)
-        .map_err(|e| TransportError::Auth { node: node(), reason: format!("user {} key {}: {e}", cfg.user, cfg.key.display()) })?;
+        .map_err(|e| TransportError::Auth {
+            node: node(),
+            reason: format!("user {} key {}: {e}", cfg.user, cfg.key.display()),
+        })?;
     if !s.authenticated() {
-        return Err(TransportError::Auth { node: node(), reason: "not authenticated".into() });
+        return Err(TransportError::Auth {
+            node: node(),
+            reason: "not authenticated".into(),
+        });
     }
     s.set_timeout(cfg.command_timeout.as_millis() as u32);
     Ok(s)
@@ -134,9 +170,16 @@ pub fn connect(cfg: &SshConfig) -> Result<Session, TransportError> {
 fn run(cfg: &SshConfig, s: &Session, command: &str) -> Result<CmdOutput, TransportError> {
     let lost = |e: &dyn std::fmt::Display, timeout: bool| {
         if timeout {
-            TransportError::Timeout { node: cfg.node.clone(), secs: cfg.command_timeout.as_secs(), what: format!("ssh command {command:?}") }
+            TransportError::Timeout {
+                node: cfg.node.clone(),
+                secs: cfg.command_timeout.as_secs(),
+                what: format!("ssh command {command:?}"),
+            }
         } else {
-            TransportError::Disconnected { node: cfg.node.clone(), reason: e.to_string() }
+            TransportError::Disconnected {
+                node: cfg.node.clone(),
+                reason: e.to_string(),
+            }
         }
     };
     let is_timeout = |e: &ssh2::Error| e.code() == ssh2::ErrorCode::Session(-9);
@@ -148,5 +191,9 @@ fn run(cfg: &SshConfig, s: &Session, command: &str) -> Result<CmdOutput, Transpo
     ch.stderr().read_to_end(&mut err).map_err(io_lost)?;
     ch.wait_close().map_err(|e| lost(&e, is_timeout(&e)))?;
     let status = ch.exit_status().map_err(|e| lost(&e, is_timeout(&e)))?;
-    Ok(CmdOutput { status, stdout: String::from_utf8_lossy(&out).into_owned(), stderr: String::from_utf8_lossy(&err).into_owned() })
+    Ok(CmdOutput {
+        status,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    })
 }

@@ -23,14 +23,22 @@ pub const PASSWORD: &str = "pw-Sup3r-s3cret-lab";
 pub const TOKEN: &str = "tok-9f8e7d6c5b4a";
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A temp dir removed on drop.
 pub struct TempDir(pub PathBuf);
 impl TempDir {
     pub fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("harness-{tag}-{}-{}", std::process::id(), free_port()));
+        let p = std::env::temp_dir().join(format!(
+            "harness-{tag}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
         std::fs::create_dir_all(&p).unwrap();
         Self(p)
     }
@@ -51,7 +59,12 @@ pub struct Sshd {
 }
 
 fn keygen(path: &PathBuf) {
-    let ok = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(path).status().unwrap().success();
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "ssh-keygen failed");
 }
 
@@ -66,7 +79,11 @@ impl Sshd {
         let port = free_port();
         let hostpub = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
         let known_hosts = d.join("known_hosts");
-        std::fs::write(&known_hosts, format!("[127.0.0.1]:{port} {}", hostpub.trim())).unwrap();
+        std::fs::write(
+            &known_hosts,
+            format!("[127.0.0.1]:{port} {}", hostpub.trim()),
+        )
+        .unwrap();
         let cfg = d.join("sshd_config");
         std::fs::write(
             &cfg,
@@ -79,13 +96,29 @@ impl Sshd {
         )
         .unwrap();
         let _ = std::fs::create_dir_all("/run/sshd");
-        let child = Command::new("/usr/sbin/sshd").arg("-D").arg("-f").arg(&cfg).arg("-e").stderr(std::process::Stdio::null()).spawn().unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .arg("-D")
+            .arg("-f")
+            .arg(&cfg)
+            .arg("-e")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "sshd did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "sshd did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self { child, port, dir, key, known_hosts }
+        Self {
+            child,
+            port,
+            dir,
+            key,
+            known_hosts,
+        }
     }
 }
 
@@ -128,9 +161,14 @@ fn rpc_answer(body: &str, auth: Option<&str>, logins: &AtomicUsize) -> Value {
         return err(-32001, "unauthorized".into());
     }
     match method {
-        "package.status" => ok(json!({"id": req.pointer("/params/id"), "state": "running", "health": "healthy", "container_id": "c0ffee"})),
+        "package.status" => ok(
+            json!({"id": req.pointer("/params/id"), "state": "running", "health": "healthy", "container_id": "c0ffee"}),
+        ),
         // A backend error that (wrongly) echoes secrets: reports must still never show them.
-        "leak" => err(-32010, format!("backend failed: password {PASSWORD} token {TOKEN}")),
+        "leak" => err(
+            -32010,
+            format!("backend failed: password {PASSWORD} token {TOKEN}"),
+        ),
         _ => err(-32601, "method not found".into()),
     }
 }
@@ -143,7 +181,9 @@ impl FakeOrchestrator {
         let l2 = logins.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { break };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    break;
+                };
                 let logins = l2.clone();
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
@@ -161,9 +201,15 @@ impl FakeOrchestrator {
                         };
                         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                         let header = |name: &str| {
-                            head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned()))
+                            head.lines().find_map(|l| {
+                                l.split_once(':')
+                                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                                    .map(|(_, v)| v.trim().to_owned())
+                            })
                         };
-                        let len: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                        let len: usize = header("content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
                         while buf.len() < head_end + len {
                             let mut chunk = [0u8; 4096];
                             match sock.read(&mut chunk).await {
@@ -171,10 +217,12 @@ impl FakeOrchestrator {
                                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
                             }
                         }
-                        let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
+                        let body =
+                            String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
                         buf.drain(..head_end + len);
                         let mut first = head.lines().next().unwrap_or("").split_whitespace();
-                        let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
+                        let (method, path) =
+                            (first.next().unwrap_or(""), first.next().unwrap_or(""));
                         let (status, ctype, text) = match (method, path) {
                             ("POST", "/rpc") => (200, "application/json", rpc_answer(&body, header("authorization").as_deref(), &logins).to_string()),
                             ("POST", "/") => (200, "application/json", json!({"jsonrpc": "2.0", "id": 1, "result": {"height": 7, "chain": "lab"}}).to_string()),
@@ -183,7 +231,10 @@ impl FakeOrchestrator {
                             ("GET", "/empty") => (200, "text/html", String::new()),
                             _ => (404, "text/plain", "not found".to_owned()),
                         };
-                        let resp = format!("HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n{text}", text.len());
+                        let resp = format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n{text}",
+                            text.len()
+                        );
                         if sock.write_all(resp.as_bytes()).await.is_err() {
                             return;
                         }
