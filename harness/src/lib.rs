@@ -1,12 +1,20 @@
 //! The harness: a lifecycle test runner for the node OS's containers.
 //!
 //! Suites (`suite`) declare each app's probes; `plan` turns a fleet, suites and a selection into
-//! cases; `runner` executes them over `transport` (SSH and HTTP) and emits `reporter::events`;
-//! reporters (console, JUnit, JSON, summary) consume those events; `matrix` rebuilds TESTING.md
-//! from `results.json`; `lab` brings up the two-node lab fleet on this machine.
+//! cases; `runner` executes them over `transport` (SSH and HTTP) with `checks`, and emits
+//! `reporter` events; reporters (console, JUnit, JSON, summary) consume those events; `matrix`
+//! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine.
 
+pub mod checks;
+pub mod cli;
+pub mod error;
+pub mod exit;
 pub mod fleet;
 pub mod lab;
 pub mod matrix;
 pub mod model;
+pub mod plan;
+pub mod reporter;
+pub mod runner;
 pub mod suite;
+pub mod transport;

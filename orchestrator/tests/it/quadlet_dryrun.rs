@@ -34,7 +34,15 @@ fn quadlet_accepts_rendered_units() {
         Some(r) => r.join(inside.strip_prefix("/").unwrap()),
         None => inside.clone(),
     };
+    if let Some(r) = &root {
+        assert!(
+            r.join(QUADLET.trim_start_matches('/')).is_file(),
+            "no {QUADLET} under QUADLET_ROOT={}",
+            r.display()
+        );
+    }
     std::fs::create_dir_all(&host_dir).unwrap();
+    let _cleanup = RemoveOnDrop(host_dir.clone());
     for podman in [PodmanVersion::new(5, 4, 2), PodmanVersion::new(5, 5, 0)] {
         for text in MANIFESTS {
             let m = Manifest::from_toml(Path::new("t.toml"), text).unwrap();
@@ -79,7 +87,15 @@ fn quadlet_accepts_rendered_units() {
         );
         eprintln!("podman {podman}: quadlet accepted all units");
     }
-    std::fs::remove_dir_all(&host_dir).unwrap();
+}
+
+/// Removes the unit folder even when an assertion fails (it may sit inside a shared root).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Whether the Quadlet under test is new enough (>= 5.5) to know `Memory=`.

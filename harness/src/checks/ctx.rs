@@ -1,0 +1,183 @@
+//! `NodeCtx`: one node's transports and what checks remember within an iteration.
+
+use std::{collections::HashMap, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::{
+    fleet::{Fleet, Node},
+    model::{AppId, Outcome},
+    transport::{CmdOutput, HttpNode, RpcReply, SshPool, TransportError},
+};
+
+tokio::task_local! {
+    static CASE_LOG: std::cell::RefCell<String>;
+}
+
+/// Runs `fut` capturing what checks note into its own log (concurrent cases stay apart).
+pub async fn capture<T>(fut: impl std::future::Future<Output = T>) -> (T, String) {
+    CASE_LOG
+        .scope(std::cell::RefCell::new(String::new()), async {
+            let r = fut.await;
+            (r, CASE_LOG.with(|l| l.take()))
+        })
+        .await
+}
+
+/// A check's result so far: `Err` carries the final outcome (fail or error).
+pub type Check<T> = Result<T, Outcome>;
+
+impl From<TransportError> for Outcome {
+    fn from(e: TransportError) -> Self {
+        Outcome::Error(e.to_string())
+    }
+}
+
+/// Everything a check needs on one node.
+pub struct NodeCtx {
+    /// The fleet.
+    pub fleet: Fleet,
+    /// The node.
+    pub node: Node,
+    /// SSH sessions.
+    pub ssh: SshPool,
+    /// HTTP client and orchestrator session.
+    pub http: HttpNode,
+    /// The app user's uid, resolved once.
+    uid: OnceCell<u32>,
+    /// Data probe values last read in this iteration, per app.
+    pub data: Mutex<HashMap<AppId, Vec<f64>>>,
+    /// Poll interval while waiting for states.
+    pub poll: Duration,
+}
+
+impl NodeCtx {
+    /// A context over the given transports.
+    pub fn new(fleet: Fleet, node: Node, ssh: SshPool, http: HttpNode) -> Self {
+        Self {
+            fleet,
+            node,
+            ssh,
+            http,
+            uid: OnceCell::new(),
+            data: Mutex::new(HashMap::new()),
+            poll: Duration::from_secs(1),
+        }
+    }
+
+    /// The lab route guard for connections made outside the transports (TCP probes).
+    pub fn http_guard_check(&self) -> Result<(), TransportError> {
+        crate::transport::RouteGuard::new(self.fleet.lab_interface.clone()).check(self.node.address)
+    }
+
+    /// Appends a line to the running case's captured output (see `capture`).
+    pub fn note(&self, line: &str) {
+        let _ = CASE_LOG.try_with(|l| {
+            let mut l = l.borrow_mut();
+            l.push_str(line);
+            l.push('\n');
+        });
+    }
+
+    /// Runs a command as the SSH user (root in the lab), capturing it.
+    pub async fn sh(&self, cmd: &str) -> Check<CmdOutput> {
+        let out = self.ssh.exec(cmd).await?;
+        self.note(&format!(
+            "$ {cmd}\n[exit {}] {}{}",
+            out.status,
+            out.stdout.trim_end(),
+            if out.stderr.trim().is_empty() {
+                String::new()
+            } else {
+                format!("\n[stderr] {}", out.stderr.trim_end())
+            }
+        ));
+        Ok(out)
+    }
+
+    async fn uid(&self) -> Check<u32> {
+        let user = &self.fleet.app_user;
+        self.uid
+            .get_or_try_init(|| async {
+                let out = self.sh(&format!("id -u {user}")).await?;
+                out.stdout.trim().parse::<u32>().map_err(|_| {
+                    Outcome::Error(format!(
+                        "failed to resolve the uid of {user}: {}",
+                        out.stderr.trim()
+                    ))
+                })
+            })
+            .await
+            .copied()
+    }
+
+    /// Runs podman as the app user.
+    pub async fn podman(&self, args: &str) -> Check<CmdOutput> {
+        let uid = self.uid().await?;
+        self.sh(&format!(
+            "runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} podman {args}",
+            self.fleet.app_user
+        ))
+        .await
+    }
+
+    /// `systemctl --user is-active <app>.service` for the app user: `active`, `inactive`, ...
+    pub async fn unit_state(&self, app: &AppId) -> Check<String> {
+        let out = self
+            .sh(&format!(
+                "systemctl --user -M {}@ is-active {app}.service",
+                self.fleet.app_user
+            ))
+            .await?;
+        Ok(out.stdout.trim().to_owned())
+    }
+
+    /// An orchestrator call; a JSON-RPC error is a product failure.
+    pub async fn rpc(&self, method: &str, params: Value) -> Check<Value> {
+        let reply = self.http.call(method, params.clone()).await?;
+        self.note(&format!(
+            "rpc {method} {params} -> {}",
+            match &reply {
+                RpcReply::Ok(v) => v.to_string(),
+                RpcReply::Err { code, message } => format!("error {code} {message}"),
+            }
+        ));
+        match reply {
+            RpcReply::Ok(v) => Ok(v),
+            RpcReply::Err { code, message } => {
+                Err(Outcome::Fail(format!("{method} failed: {code} {message}")))
+            }
+        }
+    }
+
+    /// `package.status` of an app.
+    pub async fn status(&self, app: &AppId) -> Check<Value> {
+        self.rpc("package.status", json!({"id": app.as_str()}))
+            .await
+    }
+
+    /// Polls `package.status` until running and healthy, or fails after `budget`.
+    pub async fn wait_healthy(&self, app: &AppId, budget: Duration) -> Check<Value> {
+        let start = std::time::Instant::now();
+        loop {
+            let st = self.status(app).await?;
+            let (state, health) = (field(&st, "state"), field(&st, "health"));
+            if state == "running" && health == "healthy" {
+                return Ok(st);
+            }
+            if start.elapsed() >= budget {
+                return Err(Outcome::Fail(format!(
+                    "{app} not running and healthy within {}s: state {state}, health {health}",
+                    budget.as_secs()
+                )));
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+}
+
+/// A string field of a JSON object, empty when absent.
+pub fn field(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}

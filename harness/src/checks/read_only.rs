@@ -1,0 +1,70 @@
+//! The read-only states (L1, L2): present, valid, rpc, ui. Safe to run at the same time.
+
+use super::{
+    Check, NodeCtx,
+    ctx::field,
+    probes::{all_rpc, record_data, ui_probe},
+};
+use crate::{model::Outcome, suite::Suite};
+
+/// The orchestrator knows a container id and podman has that container.
+pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+    let st = ctx.status(&suite.app).await?;
+    let cid = field(&st, "container_id");
+    if cid.is_empty() {
+        return Err(Outcome::Fail(format!(
+            "package.status of {} has no container_id (state {})",
+            suite.app,
+            field(&st, "state")
+        )));
+    }
+    let out = ctx.podman(&format!("container exists {cid}")).await?;
+    if out.status != 0 {
+        return Err(Outcome::Fail(format!(
+            "podman has no container {cid} (exit {})",
+            out.status
+        )));
+    }
+    Ok(())
+}
+
+/// Running and healthy per the orchestrator (within the start budget) and active per systemd.
+pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+    ctx.wait_healthy(&suite.app, suite.start_budget).await?;
+    let unit = ctx.unit_state(&suite.app).await?;
+    if unit != "active" {
+        return Err(Outcome::Fail(format!(
+            "systemd says {}.service is {unit:?}, not active",
+            suite.app
+        )));
+    }
+    // Remember the data now so later states in this iteration compare against it.
+    let _ = record_data(ctx, suite).await;
+    Ok(())
+}
+
+/// Every rpc probe passes.
+pub async fn rpc(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+    if suite.rpc.is_empty() {
+        return Err(Outcome::Skipped("the suite declares no rpc probe".into()));
+    }
+    all_rpc(ctx, suite).await?.map_err(Outcome::Fail)
+}
+
+/// Every UI probe answers 200 with a non-empty body.
+pub async fn ui(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+    if suite.ui.is_empty() {
+        return Err(Outcome::Skipped("the suite declares no ui probe".into()));
+    }
+    let mut bad = Vec::new();
+    for p in &suite.ui {
+        if let Err(e) = ui_probe(ctx, &suite.app, p).await? {
+            bad.push(e);
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Outcome::Fail(bad.join("; ")))
+    }
+}

@@ -1,0 +1,110 @@
+//! The command line (clap): run, gate, list, matrix, lab.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{lab::LabCommand, model::Layer};
+
+/// Lifecycle test runner for the node OS's containers.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version)]
+pub struct Cli {
+    /// The fleet file (default: fleet.toml in the current directory or the nearest parent).
+    #[arg(long, global = true)]
+    pub fleet_file: Option<PathBuf>,
+    /// The suites directory (default: suites/ next to the fleet file).
+    #[arg(long, global = true)]
+    pub suites: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one or more apps' suites.
+    Run(RunArgs),
+    /// The release gate: every app, N iterations, required layers must pass everywhere.
+    Gate(GateArgs),
+    /// List the cases a run would execute.
+    List(RunArgs),
+    /// Regenerate TESTING.md from results.json.
+    Matrix(MatrixArgs),
+    /// Manage the lab fleet.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+/// Selection shared by run, gate and list.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Layers to run, e.g. `L1,L3` (default L0-L3; L0 only runs in `gate`).
+    #[arg(long, value_delimiter = ',')]
+    pub layer: Vec<Layer>,
+    /// Nodes to run on (default: every node of the fleet).
+    #[arg(long, value_delimiter = ',')]
+    pub node: Vec<String>,
+    /// The fleet (default: the file's default, `lab`; `release` only when named).
+    #[arg(long)]
+    pub fleet: Option<String>,
+    /// Match the filter exactly (as `cargo test -- --exact`).
+    #[arg(long)]
+    pub exact: bool,
+    /// Skip cases whose name contains this (repeatable; exact with --exact).
+    #[arg(long)]
+    pub skip: Vec<String>,
+    /// Only list the cases.
+    #[arg(long)]
+    pub list: bool,
+    /// Per-case timeout in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Where reports go (default: reports/ next to the fleet file).
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+}
+
+/// `harness run` / `harness list`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Apps whose suites run (`list`: default all).
+    pub apps: Vec<String>,
+    /// Case-name filter (substring, or exact with --exact).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Iterations.
+    #[arg(long, default_value_t = 1)]
+    pub iterations: u32,
+    /// The selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `harness gate`.
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// Case-name filter (substring, or exact with --exact).
+    pub filter: Option<String>,
+    /// Iterations.
+    #[arg(long, default_value_t = 20)]
+    pub iterations: u32,
+    /// Layers that must pass on every node in every iteration.
+    #[arg(long, value_delimiter = ',', default_value = "L0,L1,L2,L3")]
+    pub required: Vec<Layer>,
+    /// The selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `harness matrix`.
+#[derive(Debug, Clone, Args)]
+pub struct MatrixArgs {
+    /// results.json to read (default: reports/latest/results.json).
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// TESTING.md to write (default: TESTING.md next to the fleet file).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}

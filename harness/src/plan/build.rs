@@ -1,0 +1,432 @@
+//! `plan`: suites + selection -> the ordered steps every node runs in every iteration.
+//!
+//! Order per node and iteration: setup (install in dependency order), the `present` cases
+//! (concurrently), the other read-only cases (concurrently), each app's state-changing cases one at
+//! a time, then the node-level daemon restart, then the node reboot.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Selection;
+use crate::{
+    error::Error,
+    model::{AppId, CaseName, Layer, State},
+    suite::Suite,
+};
+
+/// One case to run on a node in an iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// Its stable name.
+    pub name: CaseName,
+    /// The app checked.
+    pub app: AppId,
+    /// The state checked.
+    pub state: State,
+    /// Cases of the same node and iteration that must have passed first.
+    pub depends_on: Vec<CaseName>,
+}
+
+/// A group of cases run together on one node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Install these apps (in this order) where they are not installed yet.
+    Setup(Vec<AppId>),
+    /// Read-only cases that may run at the same time.
+    Concurrent(Vec<Case>),
+    /// A state-changing case: nothing else runs on the node meanwhile.
+    Alone(Case),
+    /// Restart the daemon unit once, then judge one case per app.
+    DaemonRestart(Vec<Case>),
+    /// Reboot the node once, then judge one case per app.
+    Reboot(Vec<Case>),
+}
+
+/// A state that does not apply to an app: reported, never run, never a pass.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NotApplicable {
+    /// The app.
+    pub app: String,
+    /// The state (kebab-case).
+    pub state: String,
+    /// Why it does not apply.
+    pub reason: String,
+}
+
+/// Everything a run will do on each node in each iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Apps selected (setup may install more: their requirements).
+    pub apps: Vec<AppId>,
+    /// True when the L0 case (`cargo test --workspace`, once, locally) is selected.
+    pub l0: bool,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// States skipped as not applicable.
+    pub not_applicable: Vec<NotApplicable>,
+}
+
+/// The L0 case's name.
+pub fn l0_name() -> CaseName {
+    CaseName {
+        layer: Layer::L0,
+        app: "workspace".into(),
+        check: "cargo-test".into(),
+    }
+}
+
+impl Plan {
+    /// Every node case, in run order.
+    pub fn cases(&self) -> Vec<&Case> {
+        self.steps
+            .iter()
+            .flat_map(|s| match s {
+                Step::Setup(_) => Vec::new(),
+                Step::Concurrent(c) | Step::DaemonRestart(c) | Step::Reboot(c) => {
+                    c.iter().collect()
+                }
+                Step::Alone(c) => vec![c],
+            })
+            .collect()
+    }
+
+    /// The lines `harness list` prints (libtest's `name: test` form).
+    pub fn list(&self) -> String {
+        let mut out = String::new();
+        if self.l0 {
+            out.push_str(&format!("{}: test\n", l0_name()));
+        }
+        for c in self.cases() {
+            out.push_str(&format!("{}: test\n", c.name));
+        }
+        out
+    }
+}
+
+/// Builds the plan; an unknown app is refused, listing the known ones.
+pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
+    let by_id: BTreeMap<&AppId, &Suite> = suites.iter().map(|s| (&s.app, s)).collect();
+    for app in &sel.apps {
+        if !by_id.contains_key(app) {
+            let known: Vec<_> = by_id.keys().map(|a| a.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "unknown app \"{app}\" (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    let apps: Vec<AppId> = if sel.apps.is_empty() {
+        by_id.keys().map(|a| (*a).clone()).collect()
+    } else {
+        sel.apps.clone()
+    };
+    let layers = sel.layers();
+
+    let mut not_applicable = Vec::new();
+    let mut chosen: BTreeMap<&AppId, Vec<State>> = BTreeMap::new();
+    for app in &apps {
+        let suite = by_id[app];
+        for state in State::ALL {
+            if !layers.contains(&state.layer())
+                || !sel.matches(&CaseName::of(app, state).to_string())
+            {
+                continue;
+            }
+            if let Some(reason) = suite.not_applicable.get(&state) {
+                not_applicable.push(NotApplicable {
+                    app: app.to_string(),
+                    state: state.to_string(),
+                    reason: reason.clone(),
+                });
+            } else {
+                chosen.entry(app).or_default().push(state);
+            }
+        }
+    }
+    let has = |app: &AppId, st: State| chosen.get(app).is_some_and(|v| v.contains(&st));
+    let case = |app: &AppId, state: State| {
+        let mut depends_on = Vec::new();
+        if state != State::Present && has(app, State::Present) {
+            depends_on.push(CaseName::of(app, State::Present));
+        }
+        for req in by_id
+            .get(app)
+            .map(|s| s.requires.as_slice())
+            .unwrap_or_default()
+        {
+            if has(req, State::Present) {
+                depends_on.push(CaseName::of(req, State::Present));
+            }
+        }
+        Case {
+            name: CaseName::of(app, state),
+            app: app.clone(),
+            state,
+            depends_on,
+        }
+    };
+    let of_states = |states: &[State]| -> Vec<Case> {
+        chosen
+            .iter()
+            .flat_map(|(app, st)| {
+                st.iter()
+                    .filter(|s| states.contains(s))
+                    .map(|s| case(app, *s))
+            })
+            .collect()
+    };
+
+    let mut steps = Vec::new();
+    if !chosen.is_empty() {
+        steps.push(Step::Setup(install_order(
+            &chosen.keys().map(|a| (*a).clone()).collect::<Vec<_>>(),
+            &by_id,
+        )?));
+    }
+    for group in [
+        &[State::Present][..],
+        &[State::Valid, State::Rpc, State::Ui],
+    ] {
+        let cases = of_states(group);
+        if !cases.is_empty() {
+            steps.push(Step::Concurrent(cases));
+        }
+    }
+    for c in of_states(&[State::Stop, State::Start, State::Restart, State::Reinstall]) {
+        steps.push(Step::Alone(c));
+    }
+    let dr = of_states(&[State::DaemonRestart]);
+    if !dr.is_empty() {
+        steps.push(Step::DaemonRestart(dr));
+    }
+    let rb = of_states(&[State::Reboot]);
+    if !rb.is_empty() {
+        steps.push(Step::Reboot(rb));
+    }
+    let l0 = layers.contains(&Layer::L0) && sel.matches(&l0_name().to_string());
+    Ok(Plan {
+        apps,
+        l0,
+        steps,
+        not_applicable,
+    })
+}
+
+/// The apps and everything they require, requirements first; a cycle is refused.
+fn install_order(apps: &[AppId], by_id: &BTreeMap<&AppId, &Suite>) -> Result<Vec<AppId>, Error> {
+    fn visit(
+        app: &AppId,
+        by_id: &BTreeMap<&AppId, &Suite>,
+        path: &mut Vec<AppId>,
+        out: &mut Vec<AppId>,
+        done: &mut BTreeSet<AppId>,
+    ) -> Result<(), Error> {
+        if done.contains(app) {
+            return Ok(());
+        }
+        if path.contains(app) {
+            return Err(Error::Usage(format!(
+                "requirement cycle: {} -> {app}",
+                path.iter()
+                    .map(AppId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            )));
+        }
+        path.push(app.clone());
+        for req in by_id
+            .get(app)
+            .map(|s| s.requires.as_slice())
+            .unwrap_or_default()
+        {
+            visit(req, by_id, path, out, done)?;
+        }
+        path.pop();
+        done.insert(app.clone());
+        out.push(app.clone());
+        Ok(())
+    }
+    let (mut out, mut done) = (Vec::new(), BTreeSet::new());
+    for app in apps {
+        visit(app, by_id, &mut Vec::new(), &mut out, &mut done)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    pub(crate) fn suite(app: &str, requires: &[&str], na: &[(State, &str)]) -> Suite {
+        Suite {
+            path: format!("suites/lab/{app}.toml").into(),
+            catalog: "lab".into(),
+            app: AppId::new(app).unwrap(),
+            requires: requires.iter().map(|r| AppId::new(r).unwrap()).collect(),
+            rpc: vec![],
+            ui: vec![],
+            data: vec![],
+            not_applicable: na.iter().map(|(s, r)| (*s, r.to_string())).collect(),
+            start_budget: Duration::from_secs(30),
+            reboot_budget: Duration::from_secs(90),
+            volumes: vec![],
+        }
+    }
+
+    fn suites() -> Vec<Suite> {
+        vec![
+            suite("lab-wallet", &["lab-chain"], &[]),
+            suite("lab-chain", &[], &[(State::Reinstall, "companion")]),
+        ]
+    }
+
+    fn sel(apps: &[&str], layers: &[Layer], filter: Option<&str>) -> Selection {
+        Selection {
+            apps: apps.iter().map(|a| AppId::new(a).unwrap()).collect(),
+            layers: layers.to_vec(),
+            filter: libtest_mimic::Arguments {
+                filter: filter.map(str::to_owned),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn render(p: &Plan) -> String {
+        let names = |c: &[Case]| {
+            c.iter()
+                .map(|c| c.name.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        p.steps
+            .iter()
+            .map(|s| match s {
+                Step::Setup(a) => format!(
+                    "setup {}",
+                    a.iter().map(AppId::as_str).collect::<Vec<_>>().join(" ")
+                ),
+                Step::Concurrent(c) => format!("concurrent {}", names(c)),
+                Step::Alone(c) => format!("alone {}", c.name),
+                Step::DaemonRestart(c) => format!("daemon-restart {}", names(c)),
+                Step::Reboot(c) => format!("reboot {}", names(c)),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn full_plan_orders_setup_readonly_alone_then_node_actions() {
+        let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
+        assert_eq!(
+            render(&p),
+            "setup lab-chain lab-wallet
+concurrent L1::lab-chain::present L1::lab-wallet::present
+concurrent L1::lab-chain::valid L1::lab-chain::rpc L2::lab-chain::ui L1::lab-wallet::valid L1::lab-wallet::rpc L2::lab-wallet::ui
+alone L3::lab-chain::stop
+alone L3::lab-chain::start
+alone L3::lab-chain::restart
+alone L3::lab-wallet::stop
+alone L3::lab-wallet::start
+alone L3::lab-wallet::restart
+alone L3::lab-wallet::reinstall
+daemon-restart L3::lab-chain::daemon-restart L3::lab-wallet::daemon-restart
+reboot L3::lab-chain::reboot L3::lab-wallet::reboot"
+        );
+        assert!(p.l0);
+        assert_eq!(
+            p.not_applicable,
+            vec![NotApplicable {
+                app: "lab-chain".into(),
+                state: "reinstall".into(),
+                reason: "companion".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn state_changing_cases_are_never_grouped() {
+        let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
+        for step in &p.steps {
+            if let Step::Concurrent(cases) = step {
+                assert!(cases.iter().all(|c| !c.state.changes_node()), "{step:?}");
+            }
+        }
+        assert_eq!(
+            p.cases().iter().filter(|c| c.state.changes_node()).count(),
+            11
+        );
+    }
+
+    #[test]
+    fn dependencies_name_own_and_required_present() {
+        let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
+        let restart = p
+            .cases()
+            .into_iter()
+            .find(|c| c.name.to_string() == "L3::lab-wallet::restart")
+            .unwrap();
+        let deps: Vec<_> = restart.depends_on.iter().map(|d| d.to_string()).collect();
+        assert_eq!(deps, ["L1::lab-wallet::present", "L1::lab-chain::present"]);
+        let present = p
+            .cases()
+            .into_iter()
+            .find(|c| c.name.to_string() == "L1::lab-wallet::present")
+            .unwrap();
+        assert_eq!(
+            present
+                .depends_on
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>(),
+            ["L1::lab-chain::present"]
+        );
+    }
+
+    #[test]
+    fn app_and_layer_selection_still_installs_requirements() {
+        let p = plan(&suites(), &sel(&["lab-wallet"], &[Layer::L3], None)).unwrap();
+        assert_eq!(
+            render(&p),
+            "setup lab-chain lab-wallet
+alone L3::lab-wallet::stop
+alone L3::lab-wallet::start
+alone L3::lab-wallet::restart
+alone L3::lab-wallet::reinstall
+daemon-restart L3::lab-wallet::daemon-restart
+reboot L3::lab-wallet::reboot"
+        );
+        assert!(!p.l0);
+        assert!(p.cases().iter().all(|c| c.depends_on.is_empty()));
+    }
+
+    #[test]
+    fn filter_selects_case_names() {
+        let p = plan(&suites(), &sel(&[], &[], Some("::restart"))).unwrap();
+        assert_eq!(
+            p.list(),
+            "L3::lab-chain::restart: test\nL3::lab-wallet::restart: test\n"
+        );
+        let p = plan(&suites(), &sel(&[], &[], Some("cargo-test"))).unwrap();
+        assert_eq!(p.list(), "L0::workspace::cargo-test: test\n");
+        assert!(p.steps.is_empty());
+    }
+
+    #[test]
+    fn unknown_app_lists_known_ones() {
+        let e = plan(&suites(), &sel(&["lab-nope"], &[], None)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown app \"lab-nope\" (known: lab-chain, lab-wallet)"
+        );
+    }
+
+    #[test]
+    fn requirement_cycle_is_refused() {
+        let s = vec![suite("a", &["b"], &[]), suite("b", &["a"], &[])];
+        assert_eq!(
+            plan(&s, &sel(&[], &[], None)).unwrap_err().to_string(),
+            "requirement cycle: a -> b -> a"
+        );
+    }
+}

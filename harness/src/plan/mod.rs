@@ -1,0 +1,7 @@
+//! Planning: a fleet's suites and a selection turned into ordered steps of cases (pure).
+
+mod build;
+mod select;
+
+pub use build::{Case, NotApplicable, Plan, Step, l0_name, plan};
+pub use select::Selection;

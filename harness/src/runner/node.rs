@@ -1,0 +1,337 @@
+//! One node's run: every iteration's steps in plan order, cases timed out and judged.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime},
+};
+
+use super::{Emitter, RunSpec};
+use crate::{
+    checks::{self, NodeCtx, capture},
+    fleet::Node,
+    model::{AppId, CaseName, Iteration, Outcome, State},
+    plan::{Case, Step},
+    reporter::{CaseId, EventKind, rfc3339},
+    transport::{HttpNode, RouteGuard, SshConfig, SshPool},
+};
+
+/// When a case reports itself slow.
+const SLOW_AFTER: Duration = Duration::from_secs(60);
+
+/// Why a case cannot run: its app's setup failed or a dependency did not pass.
+pub fn blocked(
+    case: &Case,
+    done: &HashMap<CaseName, Outcome>,
+    setup_failed: &BTreeMap<AppId, String>,
+) -> Option<Outcome> {
+    if let Some(why) = setup_failed.get(&case.app) {
+        return Some(Outcome::Error(why.clone()));
+    }
+    case.depends_on.iter().find_map(|d| match done.get(d) {
+        None | Some(Outcome::Pass) => None,
+        Some(Outcome::Fail(_)) => Some(Outcome::Skipped(format!("depends on {d}, which failed"))),
+        Some(Outcome::Error(m)) => Some(Outcome::Error(format!(
+            "depends on {d}, which errored: {m}"
+        ))),
+        Some(Outcome::Skipped(_)) => Some(Outcome::Skipped(format!(
+            "depends on {d}, which was skipped"
+        ))),
+    })
+}
+
+async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
+    let Some(suite) = spec.suites.get(&case.app) else {
+        return Outcome::Error(format!("no suite for {}", case.app));
+    };
+    let r = match case.state {
+        State::Present => checks::present(ctx, suite).await,
+        State::Valid => checks::valid(ctx, suite).await,
+        State::Rpc => checks::rpc(ctx, suite).await,
+        State::Ui => checks::ui(ctx, suite).await,
+        State::Stop => checks::stop(ctx, suite).await,
+        State::Start => checks::start(ctx, suite).await,
+        State::Restart => checks::restart(ctx, suite).await,
+        State::Reinstall => checks::reinstall(ctx, suite).await,
+        // Node-level states are judged together in their step.
+        State::DaemonRestart | State::Reboot => Err(Outcome::Error(
+            "node-level state run as a single case".into(),
+        )),
+    };
+    r.err().unwrap_or(Outcome::Pass)
+}
+
+struct NodeRun {
+    spec: Arc<RunSpec>,
+    ctx: Arc<NodeCtx>,
+    em: Emitter,
+    iteration: Iteration,
+}
+
+impl NodeRun {
+    fn id(&self, case: &Case) -> CaseId {
+        CaseId {
+            name: case.name.clone(),
+            node: self.ctx.node.name.clone(),
+            iteration: self.iteration,
+        }
+    }
+
+    fn finish(
+        &self,
+        case: &Case,
+        outcome: Outcome,
+        started: (String, Instant),
+        output: String,
+    ) -> Outcome {
+        self.em.emit(EventKind::CaseFinished {
+            case: self.id(case),
+            outcome: outcome.clone(),
+            started_at: started.0,
+            duration: started.1.elapsed(),
+            output,
+        });
+        outcome
+    }
+
+    fn begin(&self, case: &Case) -> (String, Instant) {
+        self.em.emit(EventKind::CaseStarted {
+            case: self.id(case),
+        });
+        (rfc3339(SystemTime::now()), Instant::now())
+    }
+
+    async fn run_case(
+        self: Arc<Self>,
+        case: Case,
+        blocked: Option<Outcome>,
+    ) -> (CaseName, Outcome) {
+        let started = self.begin(&case);
+        if let Some(o) = blocked {
+            return (
+                case.name.clone(),
+                self.finish(&case, o, started, String::new()),
+            );
+        }
+        let em = self.em.clone();
+        let id = self.id(&case);
+        let slow = tokio::spawn(async move {
+            tokio::time::sleep(SLOW_AFTER).await;
+            em.emit(EventKind::CaseSlow {
+                case: id,
+                after: SLOW_AFTER,
+            });
+        });
+        let limit = self.spec.case_timeout;
+        let (r, log) = capture(tokio::time::timeout(
+            limit,
+            check(&self.ctx, &self.spec, &case),
+        ))
+        .await;
+        slow.abort();
+        let outcome =
+            r.unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
+        (case.name.clone(), self.finish(&case, outcome, started, log))
+    }
+
+    async fn node_action(
+        self: &Arc<Self>,
+        cases: &[Case],
+        done: &mut HashMap<CaseName, Outcome>,
+        setup_failed: &BTreeMap<AppId, String>,
+        reboot: bool,
+    ) {
+        let mut runnable = Vec::new();
+        for c in cases {
+            match blocked(c, done, setup_failed) {
+                Some(o) => {
+                    let s = self.begin(c);
+                    done.insert(c.name.clone(), self.finish(c, o, s, String::new()));
+                }
+                None => runnable.push(c),
+            }
+        }
+        if runnable.is_empty() {
+            return;
+        }
+        let starts: Vec<_> = runnable.iter().map(|c| self.begin(c)).collect();
+        let suites: Vec<_> = runnable
+            .iter()
+            .filter_map(|c| self.spec.suites.get(&c.app))
+            .collect();
+        let limit = self.spec.case_timeout + Duration::from_secs(if reboot { 180 } else { 60 });
+        let fut = async {
+            if reboot {
+                checks::reboot(&self.ctx, &suites).await
+            } else {
+                checks::daemon_restart(&self.ctx, &suites).await
+            }
+        };
+        let (r, log) = capture(tokio::time::timeout(limit, fut)).await;
+        let outcomes = r.unwrap_or_else(|_| {
+            vec![Outcome::Fail(format!("timed out after {}s", limit.as_secs())); runnable.len()]
+        });
+        for ((c, s), o) in runnable.iter().zip(starts).zip(outcomes) {
+            done.insert(c.name.clone(), self.finish(c, o, s, log.clone()));
+        }
+    }
+}
+
+/// Runs every iteration of the plan on one node.
+pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
+    let fleet = spec.fleet.clone();
+    let guard = RouteGuard::new(fleet.lab_interface.clone());
+    let ssh = SshPool::new(
+        SshConfig {
+            node: node.name.0.clone(),
+            addr: SocketAddr::new(node.address, node.ssh_port),
+            user: fleet.ssh_user.clone(),
+            key: fleet.ssh_key.clone(),
+            known_hosts: fleet.known_hosts.clone(),
+            connect_timeout: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(120),
+            guard: guard.clone(),
+        },
+        spec.ssh_sessions,
+    );
+    let http = HttpNode::new(
+        &node.name.0,
+        node.address,
+        fleet.orchestrator_port,
+        spec.password.clone(),
+        Duration::from_secs(30),
+        guard,
+        spec.redactor.clone(),
+    );
+    let ctx = Arc::new(NodeCtx::new(fleet, node, ssh, http));
+    for i in 1..=spec.iterations {
+        let run = Arc::new(NodeRun {
+            spec: spec.clone(),
+            ctx: ctx.clone(),
+            em: em.clone(),
+            iteration: Iteration(i),
+        });
+        ctx.http.reset_session().await;
+        ctx.data.lock().await.clear();
+        let reach = async {
+            ctx.ssh.exec("true").await?;
+            ctx.http.login().await
+        }
+        .await;
+        if let Err(e) = reach {
+            let msg = e.to_string();
+            em.emit(EventKind::NodeError {
+                node: ctx.node.name.clone(),
+                iteration: Iteration(i),
+                message: msg.clone(),
+            });
+            for c in spec.plan.cases() {
+                let s = run.begin(c);
+                run.finish(
+                    c,
+                    Outcome::Error(format!("node {} unreachable: {msg}", ctx.node.name)),
+                    s,
+                    String::new(),
+                );
+            }
+            continue;
+        }
+        let mut done: HashMap<CaseName, Outcome> = HashMap::new();
+        let mut setup_failed = BTreeMap::new();
+        for step in &spec.plan.steps {
+            match step {
+                Step::Setup(order) => {
+                    let (failed, _log) = capture(checks::setup(&ctx, order, &spec.suites)).await;
+                    setup_failed = failed;
+                }
+                Step::Concurrent(cases) => {
+                    let mut set = tokio::task::JoinSet::new();
+                    for c in cases {
+                        set.spawn(
+                            run.clone()
+                                .run_case(c.clone(), blocked(c, &done, &setup_failed)),
+                        );
+                    }
+                    while let Some(r) = set.join_next().await {
+                        if let Ok((name, o)) = r {
+                            done.insert(name, o);
+                        }
+                    }
+                }
+                Step::Alone(c) => {
+                    let (name, o) = run
+                        .clone()
+                        .run_case(c.clone(), blocked(c, &done, &setup_failed))
+                        .await;
+                    done.insert(name, o);
+                }
+                Step::DaemonRestart(cases) => {
+                    run.node_action(cases, &mut done, &setup_failed, false)
+                        .await
+                }
+                Step::Reboot(cases) => run.node_action(cases, &mut done, &setup_failed, true).await,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(deps: &[&str]) -> Case {
+        let app = AppId::new("lab-wallet").unwrap();
+        Case {
+            name: CaseName::of(&app, State::Restart),
+            app,
+            state: State::Restart,
+            depends_on: deps
+                .iter()
+                .map(|d| CaseName {
+                    layer: crate::model::Layer::L1,
+                    app: d.to_string(),
+                    check: "present".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_failed_dependency_skips_naming_it() {
+        let c = case(&["lab-wallet", "lab-chain"]);
+        let mut done = HashMap::new();
+        assert_eq!(blocked(&c, &done, &BTreeMap::new()), None);
+        done.insert(c.depends_on[0].clone(), Outcome::Pass);
+        done.insert(
+            c.depends_on[1].clone(),
+            Outcome::Fail("no container".into()),
+        );
+        assert_eq!(
+            blocked(&c, &done, &BTreeMap::new()),
+            Some(Outcome::Skipped(
+                "depends on L1::lab-chain::present, which failed".into()
+            ))
+        );
+        done.insert(c.depends_on[1].clone(), Outcome::Error("ssh down".into()));
+        assert_eq!(
+            blocked(&c, &done, &BTreeMap::new()),
+            Some(Outcome::Error(
+                "depends on L1::lab-chain::present, which errored: ssh down".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_failed_setup_makes_the_case_an_error() {
+        let c = case(&[]);
+        let failed = BTreeMap::from([(
+            c.app.clone(),
+            "setup of lab-wallet failed: -32003".to_owned(),
+        )]);
+        assert_eq!(
+            blocked(&c, &HashMap::new(), &failed),
+            Some(Outcome::Error("setup of lab-wallet failed: -32003".into()))
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! `run`: L0 once locally, then one task per node; every result becomes an event.
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime},
+};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{l0::run_l0, node::run_node};
+use crate::{
+    fleet::{Fleet, Node, Redactor},
+    model::{AppId, Layer},
+    plan::Plan,
+    reporter::{EventKind, TestEvent, rfc3339},
+    suite::Suite,
+};
+
+/// Everything one run needs.
+pub struct RunSpec {
+    /// `20261129T093000Z-1a2b`.
+    pub run_id: String,
+    /// `run` or `gate`.
+    pub command: String,
+    /// The fleet.
+    pub fleet: Fleet,
+    /// The selected nodes.
+    pub nodes: Vec<Node>,
+    /// The orchestrator password (already resolved).
+    pub password: String,
+    /// The plan.
+    pub plan: Plan,
+    /// Suites by app.
+    pub suites: BTreeMap<AppId, Suite>,
+    /// Iterations.
+    pub iterations: u32,
+    /// Required layers.
+    pub required: Vec<Layer>,
+    /// Per-case timeout.
+    pub case_timeout: Duration,
+    /// Where `cargo test --workspace` runs for L0.
+    pub workspace_root: PathBuf,
+    /// SSH sessions per node.
+    pub ssh_sessions: usize,
+    /// Masks secrets.
+    pub redactor: Redactor,
+}
+
+/// Stamps and sends events.
+#[derive(Clone)]
+pub struct Emitter {
+    tx: UnboundedSender<TestEvent>,
+    start: Instant,
+}
+
+impl Emitter {
+    /// An emitter whose `elapsed` counts from now.
+    pub fn new(tx: UnboundedSender<TestEvent>) -> Self {
+        Self {
+            tx,
+            start: Instant::now(),
+        }
+    }
+
+    /// Sends one event (a closed receiver is ignored: the run still finishes).
+    pub fn emit(&self, kind: EventKind) {
+        let _ = self.tx.send(TestEvent {
+            timestamp: rfc3339(SystemTime::now()),
+            elapsed: self.start.elapsed(),
+            kind,
+        });
+    }
+}
+
+/// Runs the whole plan; returns when `RunFinished` has been sent.
+pub async fn run(spec: RunSpec, tx: UnboundedSender<TestEvent>) {
+    let em = Emitter::new(tx);
+    let per_node = spec.plan.cases().len() * spec.iterations as usize;
+    em.emit(EventKind::RunStarted {
+        run_id: spec.run_id.clone(),
+        command: spec.command.clone(),
+        fleet: spec.fleet.name.clone(),
+        iterations: spec.iterations,
+        nodes: spec.nodes.iter().map(|n| n.name.clone()).collect(),
+        required_layers: spec.required.clone(),
+        apps: spec.plan.apps.iter().map(|a| a.to_string()).collect(),
+        not_applicable: spec.plan.not_applicable.clone(),
+        total_cases: per_node * spec.nodes.len() + usize::from(spec.plan.l0),
+    });
+    if spec.plan.l0 {
+        run_l0(&spec.workspace_root, &em).await;
+    }
+    let spec = Arc::new(spec);
+    let mut tasks = tokio::task::JoinSet::new();
+    for node in spec.nodes.clone() {
+        tasks.spawn(run_node(spec.clone(), node, em.clone()));
+    }
+    while tasks.join_next().await.is_some() {}
+    em.emit(EventKind::RunFinished {
+        duration: em.start.elapsed(),
+    });
+}

@@ -1,0 +1,227 @@
+//! HTTP to a node: one reqwest client per node, the orchestrator's JSON-RPC with a session
+//! (login once per node and iteration, again only when the orchestrator says -32001), plain GETs
+//! and app JSON-RPC for probes. Every request passes the route guard first.
+
+use std::{net::IpAddr, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::{RouteGuard, TransportError};
+use crate::fleet::Redactor;
+
+/// A JSON-RPC answer: a result, or an application error (a product answer, not a transport one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RpcReply {
+    /// `result`.
+    Ok(Value),
+    /// `error`.
+    Err {
+        /// The code (-32001 unauthorized, ...).
+        code: i64,
+        /// The message.
+        message: String,
+    },
+}
+
+/// HTTP access to one node.
+pub struct HttpNode {
+    node: String,
+    host: IpAddr,
+    port: u16,
+    client: reqwest::Client,
+    password: String,
+    token: Mutex<Option<String>>,
+    guard: RouteGuard,
+    redactor: Redactor,
+}
+
+const UNAUTHORIZED: i64 = -32001;
+
+impl HttpNode {
+    /// A client for the orchestrator at `host:port`; the password is registered for redaction.
+    pub fn new(
+        node: &str,
+        host: IpAddr,
+        port: u16,
+        password: String,
+        timeout: Duration,
+        guard: RouteGuard,
+        redactor: Redactor,
+    ) -> Self {
+        redactor.register(&password);
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self {
+            node: node.to_owned(),
+            host,
+            port,
+            client,
+            password,
+            token: Mutex::new(None),
+            guard,
+            redactor,
+        }
+    }
+
+    fn url(&self, port: u16, path: &str) -> String {
+        let host = match self.host {
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            IpAddr::V4(v4) => v4.to_string(),
+        };
+        format!("http://{host}:{port}{path}")
+    }
+
+    fn http_err(&self, e: reqwest::Error) -> TransportError {
+        let reason = self.redactor.redact(&format!(
+            "{e}{}",
+            std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        ));
+        if e.is_timeout() {
+            TransportError::Timeout {
+                node: self.node.clone(),
+                secs: 0,
+                what: reason,
+            }
+        } else {
+            TransportError::Http {
+                node: self.node.clone(),
+                reason,
+            }
+        }
+    }
+
+    async fn post_rpc(
+        &self,
+        port: u16,
+        path: &str,
+        method: &str,
+        params: Value,
+        token: Option<&str>,
+    ) -> Result<RpcReply, TransportError> {
+        self.guard.check(self.host)?;
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let mut req = self.client.post(self.url(port, path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.map_err(|e| self.http_err(e))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| self.http_err(e))?;
+        let v: Value = serde_json::from_str(&text).map_err(|_| TransportError::Http {
+            node: self.node.clone(),
+            reason: self.redactor.redact(&format!(
+                "{method}: HTTP {status} without a JSON-RPC body: {}",
+                text.chars().take(200).collect::<String>()
+            )),
+        })?;
+        if let Some(err) = v.get("error") {
+            return Ok(RpcReply::Err {
+                code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
+                message: self
+                    .redactor
+                    .redact(err.get("message").and_then(Value::as_str).unwrap_or("")),
+            });
+        }
+        Ok(RpcReply::Ok(
+            v.get("result").cloned().unwrap_or(Value::Null),
+        ))
+    }
+
+    /// Logs in (`auth.login`); a refusal is a `Login` transport error (the case cannot run).
+    pub async fn login(&self) -> Result<(), TransportError> {
+        let reply = self
+            .post_rpc(
+                self.port,
+                "/rpc",
+                "auth.login",
+                json!({"password": self.password}),
+                None,
+            )
+            .await?;
+        let login_err = |reason: String| TransportError::Login {
+            node: self.node.clone(),
+            reason,
+        };
+        match reply {
+            RpcReply::Ok(v) => {
+                let token = v
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| login_err("no token in the reply".into()))?;
+                self.redactor.register(token);
+                *self.token.lock().await = Some(token.to_owned());
+                Ok(())
+            }
+            RpcReply::Err { code, message } => Err(login_err(format!("{code} {message}"))),
+        }
+    }
+
+    /// Forgets the session so the next call logs in again (a new iteration).
+    pub async fn reset_session(&self) {
+        *self.token.lock().await = None;
+    }
+
+    async fn token(&self) -> Result<String, TransportError> {
+        if self.token.lock().await.is_none() {
+            self.login().await?;
+        }
+        Ok(self.token.lock().await.clone().unwrap_or_default())
+    }
+
+    /// Calls an orchestrator method with the session; logs in again once on -32001.
+    pub async fn call(&self, method: &str, params: Value) -> Result<RpcReply, TransportError> {
+        let token = self.token().await?;
+        match self
+            .post_rpc(self.port, "/rpc", method, params.clone(), Some(&token))
+            .await?
+        {
+            RpcReply::Err {
+                code: UNAUTHORIZED, ..
+            } => {
+                self.login().await?;
+                let token = self.token().await?;
+                self.post_rpc(self.port, "/rpc", method, params, Some(&token))
+                    .await
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// A JSON-RPC call straight to an app's port (no session).
+    pub async fn app_rpc(
+        &self,
+        port: u16,
+        path: &str,
+        method: &str,
+    ) -> Result<RpcReply, TransportError> {
+        self.post_rpc(port, path, method, json!({}), None).await
+    }
+
+    /// `GET` on the orchestrator (with the session when `session`) or, with `port`, on an app.
+    pub async fn get(
+        &self,
+        port: Option<u16>,
+        path: &str,
+        session: bool,
+    ) -> Result<(u16, String), TransportError> {
+        self.guard.check(self.host)?;
+        let mut req = self.client.get(self.url(port.unwrap_or(self.port), path));
+        if session {
+            let token = self.token().await?;
+            req = req
+                .bearer_auth(&token)
+                .header("Cookie", format!("orchestrator_session={token}"));
+        }
+        let resp = req.send().await.map_err(|e| self.http_err(e))?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.map_err(|e| self.http_err(e))?;
+        Ok((status, body))
+    }
+}

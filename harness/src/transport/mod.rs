@@ -1,0 +1,11 @@
+//! Transports: SSH (ssh2) and HTTP (reqwest) to a node, behind the lab route guard.
+
+mod error;
+mod http;
+mod route;
+mod ssh;
+
+pub use error::TransportError;
+pub use http::{HttpNode, RpcReply};
+pub use route::{Route, RouteGuard, interface_for, parse_routes};
+pub use ssh::{CmdOutput, SshConfig, SshPool};
