@@ -114,9 +114,14 @@ impl NodeCtx {
 
     /// Runs podman as the app user.
     pub async fn podman(&self, args: &str) -> Check<CmdOutput> {
+        let quiet = "PODMAN_IGNORE_CGROUPSV1_WARNING=1";
+        if self.fleet.ssh_user == self.fleet.app_user {
+            return self.sh(&format!("env {quiet} podman {args}")).await;
+        }
         let uid = self.uid().await?;
+        // From root's home the app user cannot chdir, and podman then fails.
         self.sh(&format!(
-            "runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} podman {args}",
+            "cd / && runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} {quiet} podman {args}",
             self.fleet.app_user
         ))
         .await
@@ -124,11 +129,13 @@ impl NodeCtx {
 
     /// `systemctl --user is-active <app>.service` for the app user: `active`, `inactive`, ...
     pub async fn unit_state(&self, app: &AppId) -> Check<String> {
+        let scope = if self.fleet.ssh_user == self.fleet.app_user {
+            String::new()
+        } else {
+            format!("-M {}@ ", self.fleet.app_user)
+        };
         let out = self
-            .sh(&format!(
-                "systemctl --user -M {}@ is-active {app}.service",
-                self.fleet.app_user
-            ))
+            .sh(&format!("systemctl --user {scope}is-active {app}.service"))
             .await?;
         Ok(out.stdout.trim().to_owned())
     }
