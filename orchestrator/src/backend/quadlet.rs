@@ -39,12 +39,21 @@ impl QuadletBackend {
     }
 
     fn systemctl(&self, verb: &str, id: &AppId) -> Result<()> {
-        self.cmd
-            .run(
-                Program::Systemctl,
-                &["--user", verb, &format!("{id}.service")],
-            )
-            .map(drop)
+        let unit = format!("{id}.service");
+        let result = self.cmd.run(Program::Systemctl, &["--user", verb, &unit]);
+        match result {
+            // systemd refuses a start with result 'resources' ("Failed to spawn executor") when
+            // it races the removal of the unit's previous cgroup right after a stop; seen in
+            // nested containers. The start never ran, so one more attempt is safe and counted.
+            Err(e) if verb != "stop" && e.to_string().contains("unavailable resources") => {
+                crate::log::warn(&format!("{verb} {unit}: systemd had no resources; once more"));
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                self.cmd
+                    .run(Program::Systemctl, &["--user", verb, &unit])
+                    .map(drop)
+            }
+            other => other.map(drop),
+        }
     }
 
     fn reload(&self) -> Result<()> {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: format, lints, and every unit and integration test of the workspace.
+# Tests that need a real sshd start one themselves on loopback; none touch the lab.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace --no-fail-fast
