@@ -12,7 +12,7 @@ use harness::{
     runner::{RunSpec, run},
     suite::{Probe, Suite, UiProbe, UiTarget},
 };
-use support::{FakeOrchestrator, PASSWORD, Sshd, TOKEN, TempDir};
+use support::{ClosedPort, FakeOrchestrator, PASSWORD, Sshd, TOKEN, TempDir};
 
 fn suite(port: u16) -> Suite {
     Suite {
@@ -96,7 +96,9 @@ async fn run_on(nodes: Vec<Node>, sshd: &Sshd, srv: &FakeOrchestrator, leak: boo
         suites: BTreeMap::from([(s.app.clone(), s)]),
         iterations: 2,
         required: vec![Layer::L1, Layer::L2],
-        case_timeout: Duration::from_secs(20),
+        // Generous: a case that hits it is judged a failure, which would hide what went wrong on
+        // a loaded machine.
+        case_timeout: Duration::from_secs(120),
         workspace_root: ".".into(),
         ssh_sessions: 2,
         redactor: redactor.clone(),
@@ -117,6 +119,22 @@ fn node(name: &str, port: u16) -> Node {
         address: "127.0.0.1".parse().unwrap(),
         ssh_port: port,
     }
+}
+
+/// Every case that did not pass, one per line with its node, iteration and message: what an
+/// unexpected verdict needs to be understood.
+fn not_passed(r: &Results) -> String {
+    r.cases
+        .iter()
+        .filter(|c| c.outcome != "pass")
+        .map(|c| {
+            format!(
+                "{} #{} {}: {} {}",
+                c.node, c.iteration, c.name, c.outcome, c.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The results with times, durations and output (which holds ports) fixed.
@@ -156,7 +174,13 @@ async fn a_passing_run_writes_valid_reports_without_secrets() {
     let sshd = Sshd::start();
     let srv = FakeOrchestrator::start().await;
     let r = run_on(vec![node("n1", sshd.port)], &sshd, &srv, false).await;
-    assert_eq!(r.verdict, Verdict::Passed, "{}", r.to_json());
+    assert_eq!(
+        r.verdict,
+        Verdict::Passed,
+        "{}\n{}",
+        not_passed(&r),
+        r.to_json()
+    );
     assert_eq!((r.totals.passed, r.totals.failed), (4, 0));
     check_golden("pass.results.json", &normalized(&r));
 
@@ -191,20 +215,16 @@ async fn a_passing_run_writes_valid_reports_without_secrets() {
 async fn failures_errors_and_secrets() {
     let sshd = Sshd::start();
     let srv = FakeOrchestrator::start().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = ClosedPort::new();
     // The leak probe fails rpc (a product failure); node "down" cannot be reached (errors only).
     let r = run_on(
-        vec![node("n1", sshd.port), node("down", closed)],
+        vec![node("n1", sshd.port), node("down", closed.port)],
         &sshd,
         &srv,
         true,
     )
     .await;
-    assert_eq!(r.verdict, Verdict::Failed);
+    assert_eq!(r.verdict, Verdict::Failed, "{}", not_passed(&r));
     let down: Vec<_> = r.cases.iter().filter(|c| c.node == "down").collect();
     assert_eq!(down.len(), 4);
     assert!(
@@ -245,7 +265,7 @@ async fn failures_errors_and_secrets() {
     assert!(junit.contains("classname=\"L1.lab-chain\""));
 
     // Only errors in the required layers: infrastructure error.
-    let only_down = run_on(vec![node("down", closed)], &sshd, &srv, false).await;
+    let only_down = run_on(vec![node("down", closed.port)], &sshd, &srv, false).await;
     assert_eq!(only_down.verdict, Verdict::InfrastructureError);
     assert_eq!(only_down.verdict.exit_code(), 3);
 }

@@ -8,7 +8,7 @@ use harness::{
     fleet::Redactor,
     transport::{HttpNode, RouteGuard, RpcReply, SshConfig, SshPool, TransportError},
 };
-use support::{FakeOrchestrator, PASSWORD, Sshd, TOKEN};
+use support::{ClosedPort, FakeOrchestrator, PASSWORD, Sshd, TOKEN};
 
 fn cfg(sshd: &Sshd, known_hosts: PathBuf) -> SshConfig {
     SshConfig {
@@ -17,8 +17,9 @@ fn cfg(sshd: &Sshd, known_hosts: PathBuf) -> SshConfig {
         user: "root".into(),
         key: sshd.key.clone(),
         known_hosts,
-        connect_timeout: Duration::from_secs(5),
-        command_timeout: Duration::from_secs(10),
+        // Generous: a loaded machine is slow, and no test here waits for these to expire.
+        connect_timeout: Duration::from_secs(30),
+        command_timeout: Duration::from_secs(60),
         guard: RouteGuard::new(None),
     }
 }
@@ -95,14 +96,8 @@ async fn unknown_and_changed_host_keys_are_refused() {
 async fn ssh_connect_failure_is_a_transport_error() {
     let sshd = Sshd::start();
     let mut c = cfg(&sshd, sshd.known_hosts.clone());
-    c.addr = SocketAddr::from((
-        [127, 0, 0, 1],
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port(),
-    ));
+    let closed = ClosedPort::new();
+    c.addr = SocketAddr::from(([127, 0, 0, 1], closed.port));
     let e = SshPool::new(c, 1).exec("true").await.unwrap_err();
     assert!(matches!(e, TransportError::Connect { .. }), "{e:?}");
 }

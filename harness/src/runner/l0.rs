@@ -1,4 +1,5 @@
-//! L0: `cargo test --workspace` once on this machine, recorded as one case with its counts.
+//! L0: `cargo test --workspace --no-fail-fast` once on this machine, recorded as one case with
+//! the counts summed over every test binary.
 
 use std::{path::Path, time::Instant};
 
@@ -7,6 +8,10 @@ use crate::{
     model::{Iteration, NodeName, Outcome},
     reporter::{CaseId, EventKind, rfc3339},
 };
+
+/// The L0 command's arguments: `--no-fail-fast` so a failing test binary does not stop the
+/// others, and the recorded counts cover every binary of the workspace.
+const CARGO_TEST_ARGS: [&str; 3] = ["test", "--workspace", "--no-fail-fast"];
 
 /// Sums libtest's `test result:` lines: (passed, failed, ignored).
 pub fn parse_libtest_counts(output: &str) -> (u64, u64, u64) {
@@ -43,7 +48,7 @@ pub async fn run_l0(root: &Path, em: &Emitter) {
     let started_at = rfc3339(std::time::SystemTime::now());
     let t0 = Instant::now();
     let out = tokio::process::Command::new("cargo")
-        .args(["test", "--workspace"])
+        .args(CARGO_TEST_ARGS)
         .current_dir(root)
         .output()
         .await;
@@ -97,5 +102,45 @@ mod tests {
                     test result: FAILED. 10 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out\n";
         assert_eq!(parse_libtest_counts(text), (13, 2, 1));
         assert_eq!(parse_libtest_counts("no tests here"), (0, 0, 0));
+    }
+
+    #[test]
+    fn sums_two_binaries_of_a_no_fail_fast_run() {
+        // Cargo's output when the first binary fails and `--no-fail-fast` runs the second anyway.
+        let text = "\
+     Running unittests src/lib.rs (target/debug/deps/harness-0123)
+
+running 3 tests
+test a ... ok
+test b ... FAILED
+test c ... ignored
+
+failures:
+
+---- b stdout ----
+assertion failed
+
+failures:
+    b
+
+test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s
+
+     Running tests/run.rs (target/debug/deps/run-4567)
+
+running 2 tests
+test x ... ok
+test y ... ok
+
+test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.20s
+
+error: 1 target failed:
+    `-p harness --lib`
+";
+        assert_eq!(parse_libtest_counts(text), (3, 1, 1));
+    }
+
+    #[test]
+    fn l0_runs_every_test_binary_even_after_a_failure() {
+        assert_eq!(CARGO_TEST_ARGS, ["test", "--workspace", "--no-fail-fast"]);
     }
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::{
-    net::{SocketAddr, TcpListener as StdListener, TcpStream},
+    net::{SocketAddr, TcpListener as StdListener},
     path::PathBuf,
     process::{Child, Command},
     sync::{
@@ -22,6 +22,14 @@ use tokio::{
 pub const PASSWORD: &str = "pw-Sup3r-s3cret-lab";
 pub const TOKEN: &str = "tok-9f8e7d6c5b4a";
 
+/// How long a loaded machine may take to start sshd.
+const SSHD_START: Duration = Duration::from_secs(30);
+/// Ports tried before giving up: another process may take a port between our probe and sshd's
+/// bind, which sshd reports by exiting.
+const SSHD_ATTEMPTS: usize = 5;
+
+/// A port that was free a moment ago. Anyone may take it before we bind it again, so its user
+/// must notice a failed bind and retry (see `Sshd::start`).
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .unwrap()
@@ -34,11 +42,15 @@ fn free_port() -> u16 {
 pub struct TempDir(pub PathBuf);
 impl TempDir {
     pub fn new(tag: &str) -> Self {
+        // A counter, not a port: tests of one process run in parallel and must never share a dir.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let p = std::env::temp_dir().join(format!(
             "harness-{tag}-{}-{}",
             std::process::id(),
-            free_port()
+            NEXT.fetch_add(1, Ordering::SeqCst)
         ));
+        // A dead process with our pid may have left it behind.
+        let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         Self(p)
     }
@@ -46,6 +58,24 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback port bound but never listening, held until dropped: connections to it are refused
+/// and, unlike a port released after a probe, nobody else can take it meanwhile.
+pub struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    pub port: u16,
+}
+impl ClosedPort {
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        Self {
+            _socket: socket,
+            port,
+        }
     }
 }
 
@@ -76,27 +106,50 @@ impl Sshd {
         keygen(&host);
         keygen(&key);
         std::fs::copy(d.join("id_ed25519.pub"), d.join("authorized_keys")).unwrap();
-        let port = free_port();
         let hostpub = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
         let known_hosts = d.join("known_hosts");
-        std::fs::write(
-            &known_hosts,
-            format!("[127.0.0.1]:{port} {}", hostpub.trim()),
-        )
-        .unwrap();
-        let cfg = d.join("sshd_config");
+        let mut failures = Vec::new();
+        for _ in 0..SSHD_ATTEMPTS {
+            let port = free_port();
+            match Self::spawn(&d, &host, port) {
+                Ok(child) => {
+                    std::fs::write(
+                        &known_hosts,
+                        format!("[127.0.0.1]:{port} {}", hostpub.trim()),
+                    )
+                    .unwrap();
+                    return Self {
+                        child,
+                        port,
+                        dir,
+                        key,
+                        known_hosts,
+                    };
+                }
+                Err(why) => failures.push(format!("port {port}: {why}")),
+            }
+        }
+        panic!("sshd did not start: {}", failures.join("; "));
+    }
+
+    /// Starts sshd on `port`; returns once it listens there. Being able to connect proves
+    /// nothing (the port may have gone to someone else), so this waits for the pid file, which
+    /// sshd writes only after binding, and treats an early exit as the port being taken.
+    fn spawn(d: &std::path::Path, host: &std::path::Path, port: u16) -> Result<Child, String> {
+        let (cfg, pidfile) = (d.join("sshd_config"), d.join("sshd.pid"));
+        let _ = std::fs::remove_file(&pidfile);
         std::fs::write(
             &cfg,
             format!(
                 "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nStrictModes no\nPermitRootLogin yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPidFile {}\nMaxSessions 64\nMaxStartups 64\n",
                 host.display(),
                 d.join("authorized_keys").display(),
-                d.join("sshd.pid").display()
+                pidfile.display()
             ),
         )
         .unwrap();
         let _ = std::fs::create_dir_all("/run/sshd");
-        let child = Command::new("/usr/sbin/sshd")
+        let mut child = Command::new("/usr/sbin/sshd")
             .arg("-D")
             .arg("-f")
             .arg(&cfg)
@@ -105,19 +158,22 @@ impl Sshd {
             .spawn()
             .unwrap();
         let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "sshd did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            port,
-            dir,
-            key,
-            known_hosts,
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Err(format!(
+                    "sshd exited ({status}), the port is probably taken"
+                ));
+            }
+            let written = std::fs::read_to_string(&pidfile).unwrap_or_default();
+            if written.trim() == child.id().to_string() {
+                return Ok(child);
+            }
+            if start.elapsed() > SSHD_START {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no pid file after {}s", SSHD_START.as_secs()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
