@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn http_and_tcp_checks_on_loopback() {
-        let cmd = Commands::new(Arc::new(SystemRunner));
+        let cmd = Commands::new(Arc::new(SystemRunner::new()));
         let id = AppId::parse("x").unwrap();
         let port = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assert_eq!(

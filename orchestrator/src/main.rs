@@ -102,7 +102,12 @@ async fn run(config_path: PathBuf) -> i32 {
 async fn start(config: Config, started: Instant) -> Result<()> {
     let (catalog, errors) = Catalog::load(&config.catalog_dir)?;
     errors.iter().for_each(log::warn);
-    let commands = Arc::new(Commands::new(Arc::new(SystemRunner)));
+    let runner = if config.use_quadlet_backends {
+        SystemRunner::new()
+    } else {
+        SystemRunner::legacy()
+    };
+    let commands = Arc::new(Commands::new(Arc::new(runner)));
     let podman = match config.podman_version {
         Some(v) => v,
         None => PodmanVersion::parse(&commands.run(Program::Podman, &["--version"])?)?,

@@ -127,17 +127,29 @@ impl NodeCtx {
         .await
     }
 
-    /// `systemctl --user is-active <app>.service` for the app user: `active`, `inactive`, ...
-    pub async fn unit_state(&self, app: &AppId) -> Check<String> {
-        let scope = if self.fleet.ssh_user == self.fleet.app_user {
-            String::new()
-        } else {
-            format!("-M {}@ ", self.fleet.app_user)
-        };
+    /// The app's container as podman sees it (by name: both backends name it after the app),
+    /// or `None` when there is none. Ground truth, whatever the orchestrator says.
+    pub async fn container(&self, app: &AppId) -> Check<Option<Container>> {
         let out = self
-            .sh(&format!("systemctl --user {scope}is-active {app}.service"))
+            .podman(&format!(
+                "container inspect -f '{{{{.Id}}}} {{{{.State.Running}}}} {{{{.State.StartedAt}}}}' {app}"
+            ))
             .await?;
-        Ok(out.stdout.trim().to_owned())
+        if out.status != 0 {
+            return Ok(None);
+        }
+        let line = out.stdout.trim();
+        let mut parts = line.splitn(3, ' ');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(running), Some(started_at)) => Ok(Some(Container {
+                id: id.to_owned(),
+                running: running == "true",
+                started_at: started_at.to_owned(),
+            })),
+            _ => Err(Outcome::Error(format!(
+                "podman inspect of {app} printed {line:?}"
+            ))),
+        }
     }
 
     /// An orchestrator call; a JSON-RPC error is a product failure.
@@ -187,4 +199,15 @@ impl NodeCtx {
 /// A string field of a JSON object, empty when absent.
 pub fn field(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+/// An app's container, from `podman container inspect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// The container id.
+    pub id: String,
+    /// Whether its process runs.
+    pub running: bool,
+    /// When it last started, as podman prints it.
+    pub started_at: String,
 }

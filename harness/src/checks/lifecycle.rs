@@ -29,7 +29,7 @@ async fn healthy_and_answering(ctx: &NodeCtx, suite: &Suite) -> Check<serde_json
     Ok(st)
 }
 
-/// `package.stop`: stopped, unit inactive, every rpc probe fails, volumes kept.
+/// `package.stop`: stopped, container not running, every rpc probe fails, volumes kept.
 pub async fn stop(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     let _ = record_data(ctx, suite).await;
     let st = ctx
@@ -46,9 +46,8 @@ pub async fn stop(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
             field(&st, "state")
         )));
     }
-    let unit = ctx.unit_state(&suite.app).await?;
-    if unit == "active" {
-        return Err(fail(format!("{}.service is still active", suite.app)));
+    if let Some(c) = ctx.container(&suite.app).await?.filter(|c| c.running) {
+        return Err(fail(format!("container {} still runs", c.id)));
     }
     for p in &suite.rpc {
         if rpc_probe(ctx, &suite.app, p).await?.is_ok() {
@@ -67,40 +66,37 @@ pub async fn start(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     healthy_and_answering(ctx, suite).await.map(drop)
 }
 
-/// `package.restart`: a new container, healthy, probes pass, data rule holds.
+/// `package.restart`: the container started again (a new one, or the same one later), healthy,
+/// probes pass, data rule holds.
 pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
-    let before = field(&ctx.status(&suite.app).await?, "container_id");
+    let before = ctx.container(&suite.app).await?;
     let _ = record_data(ctx, suite).await;
     ctx.rpc("package.restart", json!({"id": suite.app.as_str()}))
         .await?;
-    let st = healthy_and_answering(ctx, suite).await?;
-    let after = field(&st, "container_id");
-    if after.is_empty() || after == before {
-        return Err(fail(format!(
-            "container id {after:?} did not change from {before:?}"
-        )));
+    healthy_and_answering(ctx, suite).await?;
+    let after = ctx.container(&suite.app).await?;
+    match (&before, &after) {
+        (Some(b), Some(a)) if a.id == b.id && a.started_at == b.started_at => Err(fail(format!(
+            "container {} was not restarted: same id and start time {}",
+            a.id, a.started_at
+        ))),
+        (_, None) => Err(fail("no container after package.restart".into())),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Uninstall without purge, install again: healthy, data kept.
 pub async fn reinstall(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
-    let cid = field(&ctx.status(&suite.app).await?, "container_id");
     let _ = record_data(ctx, suite).await;
     ctx.rpc(
         "package.uninstall",
         json!({"id": suite.app.as_str(), "purge": false}),
     )
     .await?;
-    if ctx.unit_state(&suite.app).await? == "active" {
+    if let Some(c) = ctx.container(&suite.app).await? {
         return Err(fail(format!(
-            "{}.service still active after uninstall",
-            suite.app
-        )));
-    }
-    if !cid.is_empty() && ctx.podman(&format!("container exists {cid}")).await?.status == 0 {
-        return Err(fail(format!(
-            "container {cid} still exists after uninstall"
+            "container {} still exists after uninstall",
+            c.id
         )));
     }
     volumes_exist(ctx, suite).await?;

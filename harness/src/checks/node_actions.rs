@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use super::{
     Check, NodeCtx,
-    ctx::field,
     probes::{all_rpc, check_data, record_data},
 };
 use crate::{model::Outcome, suite::Suite};
@@ -29,15 +28,16 @@ async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> Check<()> {
     }
 }
 
+/// The app's container id and start time; it must exist and run.
 async fn identity(ctx: &NodeCtx, suite: &Suite) -> Check<(String, String)> {
-    let cid = field(&ctx.status(&suite.app).await?, "container_id");
-    let started = ctx
-        .podman(&format!("inspect -f '{{{{.State.StartedAt}}}}' {cid}"))
-        .await?
-        .stdout
-        .trim()
-        .to_owned();
-    Ok((cid, started))
+    match ctx.container(&suite.app).await? {
+        Some(c) if c.running => Ok((c.id, c.started_at)),
+        Some(c) => Err(Outcome::Fail(format!("container {} is not running", c.id))),
+        None => Err(Outcome::Fail(format!(
+            "podman has no container named {}",
+            suite.app
+        ))),
+    }
 }
 
 /// Restarts the daemon unit once; each app passes iff its container kept its id and start time

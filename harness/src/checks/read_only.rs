@@ -28,15 +28,23 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     Ok(())
 }
 
-/// Running and healthy per the orchestrator (within the start budget) and active per systemd.
+/// Running and healthy per the orchestrator (within the start budget) and running per podman.
 pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     ctx.wait_healthy(&suite.app, suite.start_budget).await?;
-    let unit = ctx.unit_state(&suite.app).await?;
-    if unit != "active" {
-        return Err(Outcome::Fail(format!(
-            "systemd says {}.service is {unit:?}, not active",
-            suite.app
-        )));
+    match ctx.container(&suite.app).await? {
+        Some(c) if c.running => {}
+        Some(c) => {
+            return Err(Outcome::Fail(format!(
+                "podman says container {} of {} is not running",
+                c.id, suite.app
+            )));
+        }
+        None => {
+            return Err(Outcome::Fail(format!(
+                "podman has no container named {}",
+                suite.app
+            )));
+        }
     }
     // Remember the data now so later states in this iteration compare against it.
     let _ = record_data(ctx, suite).await;

@@ -25,7 +25,12 @@ impl LegacyBackend {
     }
 
     fn podman(&self, args: &[&str]) -> Result<()> {
-        self.cmd.run(Program::Podman, args).map(drop)
+        // With the systemd cgroup manager and the user's bus in reach, rootless podman moves
+        // conmon into a scope of the user's manager; cgroupfs (and the runner hiding the bus)
+        // keeps it in the orchestrator's own service, as the legacy product had it.
+        let mut all = vec!["--cgroup-manager=cgroupfs"];
+        all.extend_from_slice(args);
+        self.cmd.run(Program::Podman, &all).map(drop)
     }
 }
 
@@ -168,8 +173,8 @@ mod tests {
         assert_eq!(
             runner.calls(),
             [
-                "podman create --replace --name web --label orchestrator.app=web --restart on-failure --network host --memory 64m -p 80:8080 -v d:/data -e K=v img serve",
-                "podman start web"
+                "podman --cgroup-manager=cgroupfs create --replace --name web --label orchestrator.app=web --restart on-failure --network host --memory 64m -p 80:8080 -v d:/data -e K=v img serve",
+                "podman --cgroup-manager=cgroupfs start web"
             ]
         );
     }

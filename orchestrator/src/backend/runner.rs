@@ -47,14 +47,36 @@ pub trait CommandRunner: Send + Sync {
 }
 
 /// The real runner: spawns the process.
-pub struct SystemRunner;
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemRunner {
+    /// Hide the user's D-Bus from podman (the legacy backend; see [`SystemRunner::legacy`]).
+    hide_user_bus: bool,
+}
+
+impl SystemRunner {
+    /// A runner for the Quadlet backend: commands see the environment as it is.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A runner that reproduces the legacy product: podman cannot reach the user's systemd,
+    /// so it cannot move conmon into a scope of the user's manager, and every container stays
+    /// parented under the orchestrator's own service (and dies when that service restarts).
+    pub fn legacy() -> Self {
+        Self {
+            hide_user_bus: true,
+        }
+    }
+}
 
 impl CommandRunner for SystemRunner {
     fn run(&self, program: Program, args: &[String]) -> std::io::Result<CommandOutput> {
-        let out = Command::new(program.as_str())
-            .args(args)
-            .stdin(Stdio::null())
-            .output()?;
+        let mut cmd = Command::new(program.as_str());
+        cmd.args(args).stdin(Stdio::null());
+        if self.hide_user_bus {
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        }
+        let out = cmd.output()?;
         Ok(CommandOutput {
             success: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
