@@ -20,7 +20,7 @@ pub const MIRROR: &str = "http://deb.debian.org/debian";
 pub const PACKAGES: &str = "systemd,systemd-sysv,dbus,openssh-server,podman,iproute2,curl,\
 ca-certificates,nftables,passt,uidmap,dbus-user-session";
 /// Bumped when the base provisioning changes, so an old cached base is provisioned again.
-pub const BASE_STAMP: &str = "archy-lab-base-v2";
+pub const BASE_STAMP: &str = "archy-lab-base-v4";
 
 /// One lab node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -79,6 +79,22 @@ pub fn base_files() -> Vec<FileSpec> {
             "/etc/systemd/system.conf.d/50-lab.conf",
             "[Manager]\nDefaultTimeoutStopSec=20s\n",
         ),
+        // Rootless podman's pause process holds the user's namespaces; it must belong to the
+        // user's manager, not to whichever service ran podman first. Were the legacy backend's
+        // podman to start it inside orchestrator.service, a daemon restart would kill it and
+        // corrupt podman's storage, a second failure hiding the one the gate demonstrates.
+        file(
+            "/home/archy/.config/systemd/user/podman-pause.service",
+            "[Unit]\nDescription=Rootless podman pause process\n\n\
+             [Service]\nType=oneshot\nRemainAfterExit=yes\n\
+             Environment=PODMAN_IGNORE_CGROUPSV1_WARNING=1\n\
+             ExecStart=/usr/bin/podman unshare true\n\n\
+             [Install]\nWantedBy=default.target\n",
+        ),
+        file(
+            "/etc/systemd/system/orchestrator.service.d/10-lab.conf",
+            "[Service]\nExecStartPre=/usr/bin/systemctl --user start podman-pause.service\n",
+        ),
         file("/etc/archy-lab-base", &format!("{BASE_STAMP}\n")),
     ]
 }
@@ -175,6 +191,11 @@ pub fn provision_base(root: &Path) -> Result<(), LabError> {
         root,
         "/etc/systemd/system/multi-user.target.wants/network-online.target",
         "/usr/lib/systemd/system/network-online.target",
+    )?;
+    link(
+        root,
+        "/home/archy/.config/systemd/user/default.target.wants/podman-pause.service",
+        "/home/archy/.config/systemd/user/podman-pause.service",
     )?;
     run(Command::new("chroot").arg(root).args([
         "chown",

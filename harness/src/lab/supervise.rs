@@ -25,6 +25,7 @@ pub fn supervise(node: &LabNode) -> Result<i32, LabError> {
         eprintln!("supervisor {}: boot {boots}", node.name);
         let mut child = Command::new("systemd-nspawn")
             .env("SYSTEMD_NSPAWN_API_VFS_WRITABLE", "1")
+            .env("SYSTEMD_NSPAWN_UNIFIED_HIERARCHY", "1")
             .args(nspawn_args(node, &node_dir(node)))
             .spawn()
             .map_err(|e| LabError::Command {
