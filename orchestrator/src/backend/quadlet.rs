@@ -46,7 +46,7 @@ impl QuadletBackend {
             // it races the removal of the unit's previous cgroup right after a stop; seen in
             // nested containers. The start never ran, so one more attempt is safe and counted.
             Err(e) if verb != "stop" && e.to_string().contains("unavailable resources") => {
-                crate::log::warn(&format!(
+                crate::log::warn(format!(
                     "{verb} {unit}: systemd had no resources; once more"
                 ));
                 std::thread::sleep(std::time::Duration::from_millis(250));
