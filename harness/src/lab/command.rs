@@ -13,6 +13,12 @@ pub enum LabCommand {
     Down,
     /// Print each node's state: booted, SSH, orchestrator, apps installed.
     Status,
+    /// Power one node off, leaving its network in place (`lab up` boots it again): a node
+    /// that is down, as a release engineer would meet one.
+    Stop {
+        /// The node (`lab-228`, `lab-198`).
+        node: String,
+    },
     /// Switch a node's orchestrator backend (uninstalls its apps, keeping their data).
     Backend {
         /// The node (`lab-228`, `lab-198`).
@@ -116,6 +122,7 @@ pub fn run(cmd: &LabCommand) -> Result<i32, LabError> {
         LabCommand::Up(options) => up::up(options),
         LabCommand::Down => down::down(),
         LabCommand::Status => status::status(),
+        LabCommand::Stop { node: name } => down::stop_node(&node(name)?),
         LabCommand::Backend {
             node: name,
             backend,

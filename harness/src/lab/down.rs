@@ -51,6 +51,22 @@ pub fn down() -> Result<i32, LabError> {
     }
 }
 
+/// Powers one node off and ends its supervisor; its namespace and links stay.
+pub fn stop_node(n: &LabNode) -> Result<i32, LabError> {
+    if let Some(leader) = node::leader_pid(n) {
+        let _ = node::command_in(n, leader, &["systemctl", "--no-block", "poweroff"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    wait_nspawn_gone(n, Duration::from_secs(30));
+    stop_supervisor(n);
+    fs::remove_file(node::nspawn_pid_file(n)).ok();
+    fs::remove_file(node::supervisor_pid_file(n)).ok();
+    println!("{} is powered off (harness lab up boots it again)", n.name);
+    Ok(0)
+}
+
 fn stop_supervisor(n: &LabNode) {
     let mut pids = find_processes(&["lab", "supervise", n.name]);
     pids.extend(read_pid(&node::supervisor_pid_file(n)));
