@@ -117,17 +117,9 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     for (n, was_running, change) in &changes {
         wait_user_manager(n)?;
         if change.fixture || !image_exists(n) {
-            node::exec_in(
+            podman(
                 n,
                 &[
-                    "runuser",
-                    "-u",
-                    APP_USER,
-                    "--",
-                    "env",
-                    &format!("XDG_RUNTIME_DIR=/run/user/{APP_UID}"),
-                    "PODMAN_IGNORE_CGROUPSV1_WARNING=1",
-                    "podman",
                     "build",
                     "-q",
                     "-t",
@@ -320,23 +312,24 @@ fn wait_user_manager(n: &LabNode) -> Result<(), LabError> {
 }
 
 fn image_exists(n: &LabNode) -> bool {
-    node::exec_in(
-        n,
-        &[
-            "runuser",
-            "-u",
-            APP_USER,
-            "--",
-            "env",
-            &format!("XDG_RUNTIME_DIR=/run/user/{APP_UID}"),
-            "PODMAN_IGNORE_CGROUPSV1_WARNING=1",
-            "podman",
-            "image",
-            "exists",
-            "localhost/lab-app:latest",
-        ],
-    )
-    .is_ok()
+    podman(n, &["image", "exists", "localhost/lab-app:latest"]).is_ok()
+}
+
+/// Runs podman inside the node as the app user (rootless, as the orchestrator does).
+fn podman(n: &LabNode, args: &[&str]) -> Result<String, LabError> {
+    let runtime_dir = format!("XDG_RUNTIME_DIR=/run/user/{APP_UID}");
+    let mut argv = vec![
+        "runuser",
+        "-u",
+        APP_USER,
+        "--",
+        "env",
+        &runtime_dir,
+        "PODMAN_IGNORE_CGROUPSV1_WARNING=1",
+        "podman",
+    ];
+    argv.extend_from_slice(args);
+    node::exec_in(n, &argv)
 }
 
 fn wait_ssh(n: &LabNode, budget: Duration) -> Result<(), LabError> {
