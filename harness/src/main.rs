@@ -209,7 +209,14 @@ fn execute(spec: RunSpec, reports: &Path, redactor: Redactor) -> Result<i32, Err
     let mut console = console;
     let dir = write_reports(reports, &results, &redactor)?;
     let mut tail = render_table(&results);
-    tail.insert_str(0, &format!("\nreports: {}\n", dir.display()));
+    tail.insert_str(
+        0,
+        &format!(
+            "\nreports: {}\nharness peak memory: {}\n",
+            dir.display(),
+            peak_memory()
+        ),
+    );
     let errors: Vec<_> = results
         .cases
         .iter()
@@ -229,4 +236,19 @@ fn execute(spec: RunSpec, reports: &Path, redactor: Redactor) -> Result<i32, Err
     }
     console.finish(&tail);
     Ok(results.verdict.exit_code())
+}
+
+/// This process's peak resident memory (`VmHWM`), the figure the 100 MB budget is about.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or_else(
+            || "unknown".into(),
+            |kb| format!("{:.1} MB", kb as f64 / 1024.0),
+        )
 }
