@@ -11,7 +11,7 @@ key=/var/lib/archy-lab/ssh/id_ed25519
 ssh_node() { ssh -q -i "$key" -o UserKnownHostsFile=/var/lib/archy-lab/ssh/known_hosts "root@$node" "$@"; }
 password=$(cat /var/lib/archy-lab/secrets/orchestrator-password)
 rpc() {  # rpc METHOD PARAMS -> result JSON
-  curl -sf -X POST "http://$node:5678/rpc" -H "Authorization: Bearer ${token:-}" \
+  curl -sf -m 10 -X POST "http://$node:5678/rpc" -H "Authorization: Bearer ${token:-}" \
     -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" |
     python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps(r.get("result", r.get("error"))))'
 }
@@ -23,7 +23,7 @@ for _ in $(seq 10); do
   rpc package.uninstall "{\"id\":\"$app\",\"purge\":false}" > /dev/null || true
   t0=$(now_ms)
   rpc package.install "{\"id\":\"$app\"}" > /dev/null
-  until rpc package.status "{\"id\":\"$app\"}" | grep -q '"health": "healthy"'; do sleep 0.01; done
+  until [[ $(rpc package.status "{\"id\":\"$app\"}") == *'"health": "healthy"'* ]]; do sleep 0.01; done
   times+=($(( $(now_ms) - t0 )))
 done
 sorted=($(printf '%s\n' "${times[@]}" | sort -n))

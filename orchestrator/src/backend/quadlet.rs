@@ -54,6 +54,16 @@ impl QuadletBackend {
                     .run(Program::Systemctl, &["--user", verb, &unit])
                     .map(drop)
             }
+            // An operator's start is not a crash loop: systemd's start limit (5 in 10 s) counts
+            // both, so back-to-back installs would be refused. Clear it and start once more.
+            Err(e) if verb != "stop" && e.to_string().contains("attempted too often") => {
+                crate::log::warn(format!("{verb} {unit}: start limit hit; reset-failed"));
+                self.cmd
+                    .run(Program::Systemctl, &["--user", "reset-failed", &unit])?;
+                self.cmd
+                    .run(Program::Systemctl, &["--user", verb, &unit])
+                    .map(drop)
+            }
             other => other.map(drop),
         }
     }
@@ -312,6 +322,35 @@ mod tests {
             ]
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_start_limit_is_cleared_once_for_an_operator_start() {
+        let first = std::sync::atomic::AtomicBool::new(true);
+        let limited = RecordingRunner::answering(move |_, args| {
+            let start = args.get(1).map(String::as_str) == Some("start");
+            let refuse = start && first.swap(false, std::sync::atomic::Ordering::SeqCst);
+            CommandOutput {
+                success: !refuse,
+                stdout: String::new(),
+                stderr: if refuse {
+                    "Job for web.service failed because start of the service was attempted too often.".into()
+                } else {
+                    String::new()
+                },
+            }
+        });
+        let (b, runner, dir) = setup("limit", limited);
+        b.start(&AppId::parse("web").unwrap()).unwrap();
+        assert_eq!(
+            runner.calls(),
+            [
+                "systemctl --user start web.service",
+                "systemctl --user reset-failed web.service",
+                "systemctl --user start web.service"
+            ]
+        );
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
