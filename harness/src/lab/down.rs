@@ -22,7 +22,7 @@ pub fn down() -> Result<i32, LabError> {
     for n in NODES {
         if let Some(leader) = node::leader_pid(&n) {
             // Asynchronous: both nodes shut down at once; we wait below.
-            let _ = node::command_in(&n, leader, &["systemctl", "--no-block", "poweroff"])
+            let _ = node::command_in(leader, &["systemctl", "--no-block", "poweroff"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .status();
@@ -54,7 +54,7 @@ pub fn down() -> Result<i32, LabError> {
 /// Powers one node off and ends its supervisor; its namespace and links stay.
 pub fn stop_node(n: &LabNode) -> Result<i32, LabError> {
     if let Some(leader) = node::leader_pid(n) {
-        let _ = node::command_in(n, leader, &["systemctl", "--no-block", "poweroff"])
+        let _ = node::command_in(leader, &["systemctl", "--no-block", "poweroff"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();

@@ -103,7 +103,7 @@ pub fn start_supervisor(node: &LabNode) -> Result<(), LabError> {
 }
 
 /// A command run inside the node's namespaces as root.
-pub fn command_in(node: &LabNode, leader: u32, args: &[&str]) -> Command {
+pub fn command_in(leader: u32, args: &[&str]) -> Command {
     let mut cmd = Command::new("nsenter");
     cmd.args([
         "-t",
@@ -116,7 +116,6 @@ pub fn command_in(node: &LabNode, leader: u32, args: &[&str]) -> Command {
         "--",
     ])
     .args(args);
-    let _ = node;
     cmd
 }
 
@@ -125,7 +124,7 @@ pub fn exec_in(node: &LabNode, args: &[&str]) -> Result<String, LabError> {
     let leader = leader_pid(node).ok_or_else(|| LabError::NodeDown {
         node: node.name.into(),
     })?;
-    run(&mut command_in(node, leader, args))
+    run(&mut command_in(leader, args))
 }
 
 /// Waits until the node's systemd finished booting (`running` or `degraded`).
@@ -134,7 +133,7 @@ pub fn wait_booted(node: &LabNode, budget: Duration) -> Result<String, LabError>
     let mut last = String::from("not started");
     while start.elapsed() < budget {
         if let Some(leader) = leader_pid(node) {
-            let out = command_in(node, leader, &["systemctl", "is-system-running"])
+            let out = command_in(leader, &["systemctl", "is-system-running"])
                 .stdin(Stdio::null())
                 .output();
             if let Ok(out) = out {

@@ -14,9 +14,7 @@ use std::{
 use super::{
     LabError,
     host::{find_processes, has_program, run, write_atomic},
-    layout::{
-        APP_UID, APP_USER, LabNode, NODES, known_hosts, node_dir, password_file, ssh_key, state_dir,
-    },
+    layout::{APP_UID, APP_USER, LabNode, NODES, known_hosts, node_dir, password_file, ssh_key},
     net, node,
     progress::Progress,
     provision::{NodeInputs, provision_node},
@@ -290,9 +288,7 @@ fn write_known_hosts() -> Result<(), LabError> {
         let (kind, body) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         text.push_str(&format!("{} {kind} {body}\n", n.address));
     }
-    write_atomic(&known_hosts(), text.as_bytes(), 0o644)?;
-    fs::create_dir_all(state_dir()).ok();
-    Ok(())
+    write_atomic(&known_hosts(), text.as_bytes(), 0o644)
 }
 
 fn wait_user_manager(n: &LabNode) -> Result<(), LabError> {
