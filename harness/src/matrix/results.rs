@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+pub use crate::reporter::Verdict;
+
 use super::MatrixError;
 use crate::model::{AppId, Iteration, Layer, NodeName, State};
 
@@ -81,29 +83,6 @@ pub enum CaseOutcome {
     Error,
     /// Not run.
     Skipped,
-}
-
-/// A run's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Every case passed.
-    Passed,
-    /// Some case failed.
-    Failed,
-    /// The fleet could not be tested.
-    InfrastructureError,
-}
-
-impl Verdict {
-    /// The word as written in results.json.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Passed => "passed",
-            Verdict::Failed => "failed",
-            Verdict::InfrastructureError => "infrastructure-error",
-        }
-    }
 }
 
 /// Parses and checks the text of `path`.

@@ -17,6 +17,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The word as written in results.json.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::InfrastructureError => "infrastructure-error",
+        }
+    }
+
     /// The exit code for this verdict.
     pub fn exit_code(self) -> i32 {
         match self {
