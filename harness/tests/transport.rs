@@ -206,3 +206,29 @@ async fn route_guard_blocks_ssh_and_http_when_the_lab_route_is_missing() {
     );
     assert_eq!(srv.logins.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_silent_orchestrator_is_a_timeout_naming_its_budget() {
+    // Accepts the connection and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let h = HttpNode::new(
+        "loop",
+        addr.ip(),
+        addr.port(),
+        PASSWORD.into(),
+        Duration::from_secs(1),
+        RouteGuard::new(None),
+        Redactor::default(),
+    );
+    let e = h.login().await.unwrap_err();
+    assert!(matches!(e, TransportError::Timeout { secs: 1, .. }), "{e:?}");
+    assert!(e.to_string().starts_with("timed out on loop after 1s: "), "{e}");
+    hold.abort();
+}

@@ -1,7 +1,10 @@
 //! `harness lab backend NODE quadlet|legacy`: switch a node's orchestrator backend, so the
 //! lifecycle suite can show the legacy path losing its containers on a daemon restart.
 
-use std::{fs, time::Duration};
+use std::{
+    fs,
+    time::{Duration, Instant},
+};
 
 use serde_json::json;
 
@@ -25,7 +28,13 @@ pub fn switch(n: &LabNode, quadlet: bool) -> Result<i32, LabError> {
     let list = session.call("container-list", json!({}))?;
     for app in list["apps"].as_array().cloned().unwrap_or_default() {
         if let Some(id) = app["id"].as_str() {
+            let start = Instant::now();
             session.call("package.uninstall", json!({ "id": id, "purge": false }))?;
+            println!(
+                "{}: uninstalled {id} (data kept) in {:.1} s",
+                n.name,
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     let hash_file = password_file().with_extension("hash");

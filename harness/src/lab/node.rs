@@ -129,13 +129,37 @@ pub fn exec_in(node: &LabNode, args: &[&str]) -> Result<String, LabError> {
 
 /// Waits until the node's systemd finished booting (`running` or `degraded`).
 pub fn wait_booted(node: &LabNode, budget: Duration) -> Result<String, LabError> {
+    wait_manager(node, &[], "boot", budget)
+}
+
+/// Waits until the app user's systemd finished its start-up transaction, the apps it starts
+/// at boot included: `user@.service` is active before that, when the user manager is only at
+/// `basic.target`, and an app still starting then makes the first lifecycle call wait on it.
+pub fn wait_user_settled(node: &LabNode, budget: Duration) -> Result<String, LabError> {
+    let machine = format!("{}@", super::layout::APP_USER);
+    wait_manager(
+        node,
+        &["--user", "-M", &machine],
+        "the app user's systemd start-up",
+        budget,
+    )
+}
+
+/// Polls `systemctl [manager] is-system-running` until it says `running` or `degraded`.
+fn wait_manager(
+    node: &LabNode,
+    manager: &[&str],
+    what: &str,
+    budget: Duration,
+) -> Result<String, LabError> {
     let start = Instant::now();
     let mut last = String::from("not started");
+    let mut args = vec!["systemctl"];
+    args.extend_from_slice(manager);
+    args.push("is-system-running");
     while start.elapsed() < budget {
         if let Some(leader) = leader_pid(node) {
-            let out = command_in(leader, &["systemctl", "is-system-running"])
-                .stdin(Stdio::null())
-                .output();
+            let out = command_in(leader, &args).stdin(Stdio::null()).output();
             if let Ok(out) = out {
                 last = String::from_utf8_lossy(&out.stdout).trim().to_owned();
                 if last == "running" || last == "degraded" {
@@ -148,7 +172,7 @@ pub fn wait_booted(node: &LabNode, budget: Duration) -> Result<String, LabError>
     Err(LabError::Timeout {
         node: node.name.into(),
         what: format!(
-            "boot (last state: {last}; see {})",
+            "{what} (last state: {last}; see {})",
             log_file(node).display()
         ),
     })

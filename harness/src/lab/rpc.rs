@@ -17,6 +17,10 @@ use crate::{
 /// The orchestrator's port in every node.
 pub const ORCHESTRATOR_PORT: u16 = 5678;
 
+/// How long one call may take: an uninstall waits for systemd to stop the app, and an app
+/// still starting when the call comes makes that stop wait for the start first.
+const CALL_BUDGET: Duration = Duration::from_secs(120);
+
 /// A logged-in session with one node's orchestrator.
 pub struct Session {
     node: LabNode,
@@ -51,7 +55,7 @@ impl Session {
             address,
             ORCHESTRATOR_PORT,
             password.trim().to_owned(),
-            Duration::from_secs(10),
+            CALL_BUDGET,
             RouteGuard::new(Some(LAB_INTERFACE.to_owned())),
             Redactor::default(),
         );

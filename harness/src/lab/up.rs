@@ -131,9 +131,10 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
             node::exec_in(n, &["systemctl", "restart", "orchestrator.service"])?;
         }
     }
-    progress.step("wait for SSH and the orchestrators");
+    progress.step("wait for SSH, the apps' start at boot and the orchestrators");
     for n in NODES {
         wait_ssh(&n, Duration::from_secs(60))?;
+        node::wait_user_settled(&n, Duration::from_secs(180))?;
         wait_orchestrator(&n, Duration::from_secs(60))?;
     }
     progress.finish("up");

@@ -34,6 +34,7 @@ pub struct HttpNode {
     token: Mutex<Option<String>>,
     guard: RouteGuard,
     redactor: Redactor,
+    timeout: Duration,
 }
 
 const UNAUTHORIZED: i64 = -32001;
@@ -54,6 +55,8 @@ impl HttpNode {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would carry lab traffic off the lab's own link.
+            .no_proxy()
             .build()
             .unwrap_or_default();
         Self {
@@ -65,6 +68,7 @@ impl HttpNode {
             token: Mutex::new(None),
             guard,
             redactor,
+            timeout,
         }
     }
 
@@ -86,7 +90,7 @@ impl HttpNode {
         if e.is_timeout() {
             TransportError::Timeout {
                 node: self.node.clone(),
-                secs: 0,
+                secs: self.timeout.as_secs(),
                 what: reason,
             }
         } else {
