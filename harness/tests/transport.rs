@@ -228,7 +228,13 @@ async fn a_silent_orchestrator_is_a_timeout_naming_its_budget() {
         Redactor::default(),
     );
     let e = h.login().await.unwrap_err();
-    assert!(matches!(e, TransportError::Timeout { secs: 1, .. }), "{e:?}");
-    assert!(e.to_string().starts_with("timed out on loop after 1s: "), "{e}");
+    assert!(
+        matches!(e, TransportError::Timeout { secs: 1, .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().starts_with("timed out on loop after 1s: "),
+        "{e}"
+    );
     hold.abort();
 }
