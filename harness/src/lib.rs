@@ -10,6 +10,7 @@ pub mod cli;
 pub mod error;
 pub mod exit;
 pub mod fleet;
+pub mod fsutil;
 pub mod lab;
 pub mod matrix;
 pub mod model;

@@ -130,28 +130,10 @@ pub fn read_pid(path: &Path) -> Option<u32> {
     alive(pid).then_some(pid)
 }
 
-/// Writes `contents` to `path` atomically with `mode` (temp file, fsync, rename, fsync dir).
+/// `crate::fsutil::write_atomic` with the lab's error.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), LabError> {
-    use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let io = |e: std::io::Error| LabError::Io {
+    crate::fsutil::write_atomic(path, contents, mode).map_err(|e| LabError::Io {
         path: path.display().to_string(),
         detail: e.to_string(),
-    };
-    fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io)?;
-    f.write_all(contents).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)?;
-    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+    })
 }

@@ -2,7 +2,6 @@
 
 use std::{
     fs,
-    io::Write as _,
     path::{Path, PathBuf},
 };
 
@@ -73,35 +72,13 @@ pub fn regenerate(results_json: &Path, testing_md: &Path) -> Result<bool, Matrix
     if next == previous {
         return Ok(false);
     }
-    write_atomically(testing_md, &next).map_err(|source| MatrixError::Write {
-        path: testing_md.to_owned(),
-        source,
+    crate::fsutil::write_atomic(testing_md, next.as_bytes(), 0o644).map_err(|source| {
+        MatrixError::Write {
+            path: testing_md.to_owned(),
+            source,
+        }
     })?;
     Ok(true)
-}
-
-/// Writes `text` to a temp file beside `path`, fsyncs it, renames it over `path`, fsyncs the
-/// directory: a reader sees the old file or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "TESTING.md".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
