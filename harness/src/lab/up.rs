@@ -111,9 +111,10 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     for n in NODES {
         node::wait_booted(&n, Duration::from_secs(120))?;
     }
-    progress.step("build the fixture image and start the orchestrators");
+    progress
+        .step("wait for the app user's systemd, build the fixture image, start the orchestrators");
     for (n, was_running, change) in &changes {
-        wait_user_manager(n)?;
+        node::wait_user_settled(n, Duration::from_secs(180))?;
         if change.fixture || !image_exists(n) {
             podman(
                 n,
@@ -131,10 +132,9 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
             node::exec_in(n, &["systemctl", "restart", "orchestrator.service"])?;
         }
     }
-    progress.step("wait for SSH, the apps' start at boot and the orchestrators");
+    progress.step("wait for SSH and the orchestrators");
     for n in NODES {
         wait_ssh(&n, Duration::from_secs(60))?;
-        node::wait_user_settled(&n, Duration::from_secs(180))?;
         wait_orchestrator(&n, Duration::from_secs(60))?;
     }
     progress.finish("up");
@@ -290,22 +290,6 @@ fn write_known_hosts() -> Result<(), LabError> {
         text.push_str(&format!("{} {kind} {body}\n", n.address));
     }
     write_atomic(&known_hosts(), text.as_bytes(), 0o644)
-}
-
-fn wait_user_manager(n: &LabNode) -> Result<(), LabError> {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        let unit = format!("user@{APP_UID}.service");
-        if node::exec_in(n, &["systemctl", "is-active", &unit]).is_ok_and(|s| s.trim() == "active")
-        {
-            return Ok(());
-        }
-        sleep(Duration::from_millis(200));
-    }
-    Err(LabError::Timeout {
-        node: n.name.into(),
-        what: format!("user@{APP_UID}.service (linger)"),
-    })
 }
 
 fn image_exists(n: &LabNode) -> bool {
