@@ -19,6 +19,7 @@ struct WireConfig {
     #[serde(default = "default_listen")]
     listen: String,
     catalog_dir: PathBuf,
+    catalog_override_dir: Option<PathBuf>,
     unit_dir: PathBuf,
     data_dir: PathBuf,
     #[serde(default = "yes")]
@@ -52,6 +53,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The catalog folder.
     pub catalog_dir: PathBuf,
+    /// A folder of manifests that replace the catalog's manifest of the same id (new versions).
+    pub catalog_override_dir: Option<PathBuf>,
     /// The user's Quadlet folder.
     pub unit_dir: PathBuf,
     /// Where the state file lives.
@@ -117,6 +120,7 @@ impl Config {
         Ok(Config {
             listen,
             catalog_dir: w.catalog_dir,
+            catalog_override_dir: w.catalog_override_dir,
             unit_dir: w.unit_dir,
             data_dir: w.data_dir,
             use_quadlet_backends: w.use_quadlet_backends,
