@@ -50,6 +50,8 @@ fn suite(port: u16) -> Suite {
         start_budget: Duration::from_secs(5),
         reboot_budget: Duration::from_secs(5),
         volumes: vec![],
+        update: None,
+        fault: None,
     }
 }
 
@@ -73,6 +75,9 @@ async fn run_on(nodes: Vec<Node>, sshd: &Sshd, srv: &FakeOrchestrator, leak: boo
         orchestrator_port: srv.addr.port(),
         password: Secret::Env("UNUSED".into()),
         lab_interface: None,
+        unit_dir: "/tmp".into(),
+        catalog_dir: None,
+        catalog_override_dir: None,
         nodes: nodes.clone(),
     };
     let sel = Selection {

@@ -112,19 +112,93 @@ impl NodeCtx {
             .copied()
     }
 
-    /// Runs podman as the app user.
-    pub async fn podman(&self, args: &str) -> Check<CmdOutput> {
+    /// Runs `program args` as the app user (`args` already shell-quoted where needed).
+    async fn as_app_user(&self, program: &str, args: &str) -> Check<CmdOutput> {
         let quiet = "PODMAN_IGNORE_CGROUPSV1_WARNING=1";
         if self.fleet.ssh_user == self.fleet.app_user {
-            return self.sh(&format!("env {quiet} podman {args}")).await;
+            return self.sh(&format!("env {quiet} {program} {args}")).await;
         }
         let uid = self.uid().await?;
         // From root's home the app user cannot chdir, and podman then fails.
         self.sh(&format!(
-            "cd / && runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} {quiet} podman {args}",
-            self.fleet.app_user
+            "cd / && runuser -u {} -- env XDG_RUNTIME_DIR=/run/user/{uid} {quiet} {program} {args}",
+            quote(&self.fleet.app_user)
         ))
         .await
+    }
+
+    /// Runs podman as the app user (`args` already shell-quoted where needed).
+    pub async fn podman(&self, args: &str) -> Check<CmdOutput> {
+        self.as_app_user("podman", args).await
+    }
+
+    /// Runs `systemctl --user` in the app user's manager.
+    pub async fn user_systemctl(&self, args: &str) -> Check<CmdOutput> {
+        self.as_app_user("systemctl --user", args).await
+    }
+
+    /// The node's boot id (changes with every boot).
+    pub async fn boot_id(&self) -> Check<String> {
+        let out = self.sh("cat /proc/sys/kernel/random/boot_id").await?;
+        let id = out.stdout.trim().to_owned();
+        if out.status != 0 || id.is_empty() {
+            return Err(Outcome::Error(format!(
+                "failed to read the boot id: {}",
+                out.stderr.trim()
+            )));
+        }
+        Ok(id)
+    }
+
+    /// The node's clock now, as podman's `--since` reads it (RFC 3339 with nanoseconds).
+    pub async fn node_now(&self) -> Check<String> {
+        let out = self.sh("date -u +%Y-%m-%dT%H:%M:%S.%NZ").await?;
+        Ok(out.stdout.trim().to_owned())
+    }
+
+    /// How many times podman started a container named after `app` since `since` (ground truth
+    /// for "restarted exactly once").
+    pub async fn starts_since(&self, app: &AppId, since: &str) -> Check<usize> {
+        let out = self
+            .podman(&format!(
+                "events --stream=false --since {} --filter {} --filter event=start --format '{{{{.ID}}}}'",
+                quote(since),
+                quote(&format!("container={app}"))
+            ))
+            .await?;
+        if out.status != 0 {
+            return Err(Outcome::Error(format!(
+                "podman events failed: {}",
+                out.stderr.trim()
+            )));
+        }
+        Ok(out.stdout.lines().filter(|l| !l.trim().is_empty()).count())
+    }
+
+    /// The orchestrator's reconcile tick count (`server.metrics`).
+    pub async fn ticks(&self) -> Check<u64> {
+        let m = self.rpc("server.metrics", json!({})).await?;
+        m.pointer("/reconcile/ticks")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| Outcome::Fail(format!("server.metrics has no reconcile.ticks: {m}")))
+    }
+
+    /// Waits until the reconciler has run one whole tick after now (two tick starts), so what
+    /// a check saw is known to hold after the orchestrator's next repair pass.
+    pub async fn wait_tick(&self) -> Check<()> {
+        let start = std::time::Instant::now();
+        let first = self.ticks().await?;
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            if self.ticks().await? >= first + 2 {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                return Err(Outcome::Fail(format!(
+                    "the reconciler ran no whole tick in 60s (ticks stayed near {first})"
+                )));
+            }
+        }
     }
 
     /// The app's container as podman sees it (by name: both backends name it after the app),
@@ -132,7 +206,8 @@ impl NodeCtx {
     pub async fn container(&self, app: &AppId) -> Check<Option<Container>> {
         let out = self
             .podman(&format!(
-                "container inspect -f '{{{{.Id}}}} {{{{.State.Running}}}} {{{{.State.StartedAt}}}}' {app}"
+                "container inspect -f '{{{{.Id}}}} {{{{.State.Running}}}} {{{{.State.StartedAt}}}}' {}",
+                quote(app.as_str())
             ))
             .await?;
         if out.status != 0 {
@@ -196,6 +271,18 @@ impl NodeCtx {
     }
 }
 
+/// `s` as one shell word: every value that reaches a remote shell goes through here, so a
+/// value the node controls (a container id the app user can write) can never run a command.
+pub fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '@' | '+' | ','))
+    {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// A string field of a JSON object, empty when absent.
 pub fn field(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
@@ -210,4 +297,20 @@ pub struct Container {
     pub running: bool,
     /// When it last started, as podman prints it.
     pub started_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quote_keeps_plain_words_and_wraps_everything_else() {
+        assert_eq!(quote("lab-chain"), "lab-chain");
+        assert_eq!(quote("container=lab-chain"), "container=lab-chain");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("x; touch /pwned"), "'x; touch /pwned'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote("$(id)`id`"), "'$(id)`id`'");
+    }
 }

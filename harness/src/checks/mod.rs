@@ -1,15 +1,25 @@
 //! Checks: what each lifecycle state means for an app on a node, over SSH and HTTP.
 
+mod agree;
+mod api_contract;
+mod clean;
 mod ctx;
 mod lifecycle;
 mod node_actions;
 mod probes;
 mod read_only;
+mod required;
 mod setup;
+mod stack;
+mod update;
 
-pub use ctx::{Check, NodeCtx, capture};
+pub use api_contract::api_contract;
+pub use clean::uninstalled_clean;
+pub use ctx::{Check, NodeCtx, capture, quote};
 pub use lifecycle::{reinstall, restart, start, stop};
-pub use node_actions::{daemon_restart, reboot};
+pub use node_actions::{daemon_restart, reboot, stopped_survives};
 pub use probes::data_rule_holds;
 pub use read_only::{present, rpc, ui, valid};
-pub use setup::setup;
+pub use required::required_stack;
+pub use setup::{restore, setup};
+pub use update::update;

@@ -1,12 +1,24 @@
-//! Node-level actions done once per node and iteration, judged per app: daemon restart, reboot.
+//! Node-level actions done once per node and iteration, judged per app: daemon restart, reboot,
+//! and the stopped stack carried through both.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
+
+use serde_json::json;
 
 use super::{
     Check, NodeCtx,
+    agree::expect_state,
+    ctx::quote,
     probes::{all_rpc, check_data, record_data},
+    stack::{bring_up, ids, requirements_first},
 };
-use crate::{model::Outcome, suite::Suite};
+use crate::{
+    model::{AppId, Outcome},
+    suite::Suite,
+};
 
 /// How long a node may take to answer SSH and the orchestrator after a reboot.
 const NODE_BUDGET: Duration = Duration::from_secs(120);
@@ -46,6 +58,64 @@ async fn identity(ctx: &NodeCtx, suite: &Suite) -> Check<(String, String)> {
 /// never ran, so it is not the product's failure.
 const SPAWN_FAILURE: &str = "failed because of unavailable resources or another system error";
 
+/// Restarts the fleet's daemon unit and waits until the orchestrator answers a login again.
+pub async fn restart_daemon(ctx: &NodeCtx) -> Check<()> {
+    let unit = &ctx.fleet.daemon_unit;
+    let mut out = ctx.sh(&format!("systemctl restart {}", quote(unit))).await?;
+    if out.status != 0 && out.stderr.contains(SPAWN_FAILURE) {
+        // Recorded in the case's output, not hidden: systemd itself could not spawn the
+        // unit's process; start it once more and judge what follows as usual.
+        ctx.note(&format!(
+            "systemd could not spawn {unit} (result 'resources'); reset-failed and start once more"
+        ));
+        out = ctx
+            .sh(&format!(
+                "systemctl reset-failed {0}; systemctl start {0}",
+                quote(unit)
+            ))
+            .await?;
+    }
+    if out.status != 0 {
+        return Err(Outcome::Fail(format!(
+            "systemctl restart {unit} exited {}: {}",
+            out.status,
+            out.stderr.trim()
+        )));
+    }
+    wait_orchestrator(ctx, Duration::from_secs(60)).await
+}
+
+/// Reboots the node and waits for SSH and the orchestrator; proves the node really rebooted
+/// (its boot id changed). Returns when the reboot began.
+pub async fn reboot_node(ctx: &NodeCtx) -> Check<Instant> {
+    let boot = ctx.boot_id().await?;
+    let start = Instant::now();
+    // The session dies with the node: an error here is expected, not a result.
+    let _ = ctx.sh("systemctl reboot").await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    loop {
+        match ctx.sh("true").await {
+            Ok(_) => break,
+            Err(e) if start.elapsed() >= NODE_BUDGET => {
+                return Err(Outcome::Error(format!(
+                    "node not back over ssh after {}s: {}",
+                    NODE_BUDGET.as_secs(),
+                    e.message()
+                )));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+        }
+    }
+    let now = ctx.boot_id().await?;
+    if now == boot {
+        return Err(Outcome::Fail(format!(
+            "the node did not reboot: boot id still {boot}"
+        )));
+    }
+    wait_orchestrator(ctx, NODE_BUDGET.saturating_sub(start.elapsed())).await?;
+    Ok(start)
+}
+
 /// Restarts the daemon unit once; each app passes iff its container kept its id and start time
 /// and its probes pass. Returns one outcome per suite, in order.
 pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
@@ -53,35 +123,14 @@ pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
     for s in suites {
         before.push(identity(ctx, s).await);
     }
-    let action = async {
-        let unit = &ctx.fleet.daemon_unit;
-        let mut out = ctx.sh(&format!("systemctl restart {unit}")).await?;
-        if out.status != 0 && out.stderr.contains(SPAWN_FAILURE) {
-            // Recorded in the case's output, not hidden: systemd itself could not spawn the
-            // unit's process; start it once more and judge what follows as usual.
-            ctx.note(&format!(
-                "systemd could not spawn {unit} (result 'resources'); reset-failed and start once more"
-            ));
-            out = ctx
-                .sh(&format!("systemctl reset-failed {unit}; systemctl start {unit}"))
-                .await?;
-        }
-        if out.status != 0 {
-            return Err(Outcome::Fail(format!(
-                "systemctl restart {unit} exited {}: {}",
-                out.status,
-                out.stderr.trim()
-            )));
-        }
-        wait_orchestrator(ctx, Duration::from_secs(60)).await
-    }
-    .await;
+    let action = restart_daemon(ctx).await;
     let mut outcomes = Vec::new();
     for (s, b) in suites.iter().zip(before) {
         let judged = async {
             let b = b?;
             action.clone()?;
             let a = identity(ctx, s).await?;
+            expect_state(ctx, &s.app, "running", "after the daemon restart").await?;
             if a != b {
                 return Err(Outcome::Fail(format!(
                     "container restarted: id/start {:?} became {:?}",
@@ -99,39 +148,27 @@ pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
 /// Reboots the node once; each app passes iff it is back running and healthy within its reboot
 /// budget, its probes pass and its data rule holds.
 pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
+    let mut recorded = Vec::new();
     for s in suites {
-        let _ = record_data(ctx, s).await;
+        recorded.push(
+            record_data(ctx, s)
+                .await
+                .map(drop)
+                .map_err(|e| Outcome::Fail(format!("data not readable before the reboot: {e}"))),
+        );
     }
-    let start = Instant::now();
-    // The session dies with the node: an error here is expected, not a result.
-    let _ = ctx.sh("systemctl reboot").await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let back = async {
-        loop {
-            match ctx.sh("true").await {
-                Ok(_) => break,
-                Err(e) if start.elapsed() >= NODE_BUDGET => {
-                    return Err(Outcome::Error(format!(
-                        "node not back over ssh after {}s: {}",
-                        NODE_BUDGET.as_secs(),
-                        e.message()
-                    )));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
-            }
-        }
-        wait_orchestrator(ctx, NODE_BUDGET.saturating_sub(start.elapsed())).await
-    }
-    .await;
+    let back = reboot_node(ctx).await;
     let mut outcomes = Vec::new();
-    for s in suites {
+    for (s, rec) in suites.iter().zip(recorded) {
         let judged = async {
-            back.clone()?;
+            rec?;
+            let start = back.clone()?;
             let budget = s
                 .reboot_budget
                 .saturating_sub(start.elapsed())
                 .max(Duration::from_secs(1));
             ctx.wait_healthy(&s.app, budget).await?;
+            expect_state(ctx, &s.app, "running", "after the reboot").await?;
             all_rpc(ctx, s).await?.map_err(Outcome::Fail)?;
             check_data(ctx, s).await.map_err(Outcome::Fail)
         }
@@ -139,4 +176,93 @@ pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
         outcomes.push(judged.err().unwrap_or(Outcome::Pass));
     }
     outcomes
+}
+
+/// Stops every app (dependents first), restarts the daemon, reboots the node: each app passes
+/// iff it is still stopped after each (per podman and the orchestrator), still a reconcile tick
+/// after the reboot, and a start brings the stack back healthy with its data.
+pub async fn stopped_survives(
+    ctx: &NodeCtx,
+    cases: &[&Suite],
+    suites: &BTreeMap<AppId, Suite>,
+) -> Vec<Outcome> {
+    let apps: Vec<AppId> = cases.iter().map(|s| s.app.clone()).collect();
+    let mut failed: BTreeMap<AppId, Outcome> = BTreeMap::new();
+    let mut order = requirements_first(&apps, suites);
+    order.reverse();
+    // Installed apps outside the selection that require a selected one are stopped by the
+    // cascade and started again at the end, so the node is left as it was found.
+    let mut extra: Vec<AppId> = Vec::new();
+    for a in &order {
+        let r = async {
+            if let Some(s) = suites.get(a) {
+                record_data(ctx, s).await.map_err(|e| {
+                    Outcome::Fail(format!("data not readable before the stop: {e}"))
+                })?;
+            }
+            let r = ctx
+                .rpc("package.stop", json!({"id": a.as_str(), "cascade": true}))
+                .await?;
+            extra.extend(
+                ids(&r, "cascaded")?
+                    .into_iter()
+                    .filter(|c| !apps.contains(c)),
+            );
+            expect_state(ctx, a, "stopped", "right after package.stop returned").await?;
+            Ok::<(), Outcome>(())
+        }
+        .await;
+        if let Err(o) = r {
+            failed.insert(a.clone(), o);
+        }
+    }
+    let phases = async {
+        restart_daemon(ctx).await?;
+        judge_stopped(ctx, &apps, &mut failed, "after the daemon restart").await?;
+        reboot_node(ctx).await?;
+        judge_stopped(ctx, &apps, &mut failed, "after the node rebooted").await?;
+        ctx.wait_tick().await?;
+        judge_stopped(ctx, &apps, &mut failed, "a reconcile tick after the reboot").await?;
+        Ok::<(), Outcome>(())
+    }
+    .await;
+    let mut all = apps.clone();
+    all.extend(extra);
+    let up = bring_up(ctx, &all, suites, false).await;
+    let mut outcomes = Vec::new();
+    for s in cases {
+        let o = match (&phases, failed.remove(&s.app), &up) {
+            (Err(o), _, _) => o.clone(),
+            (_, Some(o), _) => o,
+            (_, None, Err(o)) => o.clone(),
+            _ => match check_data(ctx, s).await {
+                Ok(()) => Outcome::Pass,
+                Err(e) => Outcome::Fail(e),
+            },
+        };
+        outcomes.push(o);
+    }
+    outcomes
+}
+
+/// Records, per app not failed yet, whether it is still stopped.
+async fn judge_stopped(
+    ctx: &NodeCtx,
+    apps: &[AppId],
+    failed: &mut BTreeMap<AppId, Outcome>,
+    when: &str,
+) -> Check<()> {
+    for a in apps {
+        if failed.contains_key(a) {
+            continue;
+        }
+        match expect_state(ctx, a, "stopped", when).await {
+            Ok(_) => {}
+            Err(Outcome::Error(e)) => return Err(Outcome::Error(e)),
+            Err(o) => {
+                failed.insert(a.clone(), o);
+            }
+        }
+    }
+    Ok(())
 }

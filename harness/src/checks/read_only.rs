@@ -2,7 +2,8 @@
 
 use super::{
     Check, NodeCtx,
-    ctx::field,
+    agree::agreed,
+    ctx::{field, quote},
     probes::{all_rpc, record_data, ui_probe},
 };
 use crate::{model::Outcome, suite::Suite};
@@ -18,7 +19,14 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
             field(&st, "state")
         )));
     }
-    let out = ctx.podman(&format!("container exists {cid}")).await?;
+    // The id comes from the node (a file the app user can write): only hex reaches a shell.
+    if !(12..=64).contains(&cid.len()) || !cid.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Outcome::Fail(format!(
+            "package.status of {} reports container_id {cid:?}, which is not a container id",
+            suite.app
+        )));
+    }
+    let out = ctx.podman(&format!("container exists {}", quote(&cid))).await?;
     if out.status != 0 {
         return Err(Outcome::Fail(format!(
             "podman has no container {cid} (exit {})",
@@ -31,23 +39,15 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
 /// Running and healthy per the orchestrator (within the start budget) and running per podman.
 pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     ctx.wait_healthy(&suite.app, suite.start_budget).await?;
-    match ctx.container(&suite.app).await? {
-        Some(c) if c.running => {}
-        Some(c) => {
-            return Err(Outcome::Fail(format!(
-                "podman says container {} of {} is not running",
-                c.id, suite.app
-            )));
-        }
-        None => {
-            return Err(Outcome::Fail(format!(
-                "podman has no container named {}",
-                suite.app
-            )));
-        }
+    let seen = agreed(ctx, &suite.app).await?;
+    if !seen.running() {
+        return Err(Outcome::Fail(format!(
+            "{} is {} per the orchestrator and podman, not running",
+            suite.app, seen.state
+        )));
     }
     // Remember the data now so later states in this iteration compare against it.
-    let _ = record_data(ctx, suite).await;
+    record_data(ctx, suite).await.map_err(Outcome::Fail)?;
     Ok(())
 }
 

@@ -31,6 +31,9 @@ struct FleetWire {
     orchestrator_port: u16,
     password: Spanned<SecretWire>,
     lab_interface: Option<String>,
+    unit_dir: String,
+    catalog_dir: Option<String>,
+    catalog_override_dir: Option<String>,
     #[serde(default)]
     node: Vec<NodeWire>,
 }
@@ -85,6 +88,12 @@ pub struct Fleet {
     pub password: Secret,
     /// When set, every connection must leave through this interface.
     pub lab_interface: Option<String>,
+    /// The app user's Quadlet folder on the nodes (`uninstalled-clean` looks there).
+    pub unit_dir: String,
+    /// The orchestrator's catalog folder on the nodes (the manifests `update` starts from).
+    pub catalog_dir: Option<String>,
+    /// Where a new manifest replaces the catalog's (`update` writes one there and removes it).
+    pub catalog_override_dir: Option<String>,
     /// The nodes, in file order.
     pub nodes: Vec<Node>,
 }
@@ -201,6 +210,9 @@ impl FleetFile {
                     orchestrator_port: f.orchestrator_port,
                     password,
                     lab_interface: f.lab_interface,
+                    unit_dir: f.unit_dir,
+                    catalog_dir: f.catalog_dir,
+                    catalog_override_dir: f.catalog_override_dir,
                     nodes,
                 },
             );
@@ -309,6 +321,7 @@ known_hosts = "/kh"
 orchestrator_port = 5678
 password = { file = "/pw" }
 lab_interface = "archy-lab0"
+unit_dir = "/home/archy/.config/containers/systemd"
 
 [[fleet.lab.node]]
 name = "lab-228"
@@ -322,6 +335,7 @@ ssh_user = "archy"
 ssh_key = "/k"
 known_hosts = "/kh"
 orchestrator_port = 5678
+unit_dir = "/home/archy/.config/containers/systemd"
 password = { env = "PW" }
 "#;
 
@@ -350,7 +364,7 @@ password = { env = "PW" }
         let f = FleetFile::load(&path).unwrap();
         assert_eq!(f.select(None).unwrap().nodes.len(), 2);
         let e = f.select(Some("release")).unwrap_err().to_string();
-        assert!(e.ends_with("line 44: key fleet.release.node.address of node \"228\" is empty: set the node's IP address"), "{e}");
+        assert!(e.ends_with("line 51: key fleet.release.node.address of node \"228\" is empty: set the node's IP address"), "{e}");
     }
 
     #[test]
@@ -361,7 +375,7 @@ password = { env = "PW" }
         );
         assert_eq!(
             parse(&text).unwrap_err(),
-            "failed to read fleet file fleet.toml, line 6: unknown field `sh_user`, expected one of `catalog`, `daemon_unit`, `app_user`, `ssh_user`, `ssh_key`, `known_hosts`, `orchestrator_port`, `password`, `lab_interface`, `node`"
+            "failed to read fleet file fleet.toml, line 6: unknown field `sh_user`, expected one of `catalog`, `daemon_unit`, `app_user`, `ssh_user`, `ssh_key`, `known_hosts`, `orchestrator_port`, `password`, `lab_interface`, `unit_dir`, `catalog_dir`, `catalog_override_dir`, `node`"
         );
     }
 
@@ -371,7 +385,7 @@ password = { env = "PW" }
         let f = FleetFile::parse(Path::new("fleet.toml"), &text).unwrap();
         assert_eq!(
             f.select(Some("lab")).unwrap_err().to_string(),
-            "failed to read fleet file fleet.toml, line 15: key fleet.lab.node.address of node \"lab-228\" is empty: set the node's IP address"
+            "failed to read fleet file fleet.toml, line 16: key fleet.lab.node.address of node \"lab-228\" is empty: set the node's IP address"
         );
     }
 
@@ -380,7 +394,7 @@ password = { env = "PW" }
         let e = parse(&GOOD.replace("10.77.0.228", "lab.example")).unwrap_err();
         assert_eq!(
             e,
-            "failed to read fleet file fleet.toml, line 15: key fleet.lab.node.address of node \"lab-228\": \"lab.example\" is not an IP address"
+            "failed to read fleet file fleet.toml, line 16: key fleet.lab.node.address of node \"lab-228\": \"lab.example\" is not an IP address"
         );
         let e = parse(&GOOD.replace(
             "orchestrator_port = 5678\npassword = { file",

@@ -8,7 +8,7 @@ use super::{
     markers,
     results::{CaseOutcome, CaseRecord, Results, Verdict},
 };
-use crate::model::{Layer, NodeName, State};
+use crate::model::{AppId, Layer, NodeName, State};
 
 /// The iterations the release gate asks for.
 pub const GATE_ITERATIONS: u32 = 20;
@@ -70,7 +70,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     let _ = writeln!(out, "### Coverage: apps x states\n");
     let mut header = String::from("| app |");
     let mut rule = String::from("|---|");
-    for s in State::ALL {
+    for s in State::per_app() {
         let _ = write!(header, " {} |", s.title());
         rule.push_str(":-:|");
     }
@@ -78,7 +78,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     let mut reasons: Vec<String> = Vec::new();
     for app in &r.apps {
         let mut row = format!("| {app} |");
-        for s in State::ALL {
+        for s in State::per_app() {
             let text = match cell(r, app, s) {
                 Cell::Full => "●".to_owned(),
                 Cell::NotRun => "○".to_owned(),
@@ -110,6 +110,21 @@ fn matrix_section(out: &mut String, r: &Results) {
         let _ = writeln!(out, "{row}");
     }
     out.push('\n');
+    let node = node_app();
+    let contract = cell(r, &node, State::ApiContract);
+    if contract != Cell::NotRun {
+        let _ = writeln!(out, "Node-level, once per node and iteration:\n");
+        let _ = writeln!(out, "| check | cell |\n|---|:-:|");
+        let text = match contract {
+            Cell::Full => "●".to_owned(),
+            Cell::Partial {
+                passed, expected, ..
+            } => format!("◐ {passed}/{expected}"),
+            Cell::NotRun => "○".to_owned(),
+            Cell::NotApplicable(reason) => format!("n/a: {}", one_line(&reason)),
+        };
+        let _ = writeln!(out, "| {} | {text} |\n", State::ApiContract.title());
+    }
     if !reasons.is_empty() {
         let _ = writeln!(out, "Not applicable:\n");
         for (i, reason) in reasons.iter().enumerate() {
@@ -117,6 +132,11 @@ fn matrix_section(out: &mut String, r: &Results) {
         }
         out.push('\n');
     }
+}
+
+/// The name node-level cases are filed under.
+fn node_app() -> AppId {
+    AppId::new(crate::plan::NODE_APP).expect("a valid app id")
 }
 
 /// Counts of a set of cases.
@@ -325,8 +345,14 @@ fn gate_section(out: &mut String, r: &Results) {
 
     let mut applicable = 0;
     let mut full = 0;
-    for app in &r.apps {
-        for s in State::ALL {
+    let node = node_app();
+    let cells = r
+        .apps
+        .iter()
+        .flat_map(|app| State::per_app().map(move |s| (app, s)))
+        .chain(std::iter::once((&node, State::ApiContract)));
+    for (app, s) in cells {
+        {
             match cell(r, app, s) {
                 Cell::NotApplicable(_) => {}
                 Cell::Full => {

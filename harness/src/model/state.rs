@@ -26,15 +26,31 @@ pub enum State {
     Restart,
     /// Uninstalled without purge and installed again: data intact.
     Reinstall,
+    /// Between uninstall and install nothing of the app is left: no container, unit file,
+    /// loaded unit or open port, and the orchestrator agrees; volumes kept.
+    UninstalledClean,
+    /// A new manifest (another image) applied and taken back: the container restarted exactly
+    /// once per change and never when nothing changed, the new version answers, data intact.
+    Update,
+    /// `requires` honoured both ways: a required app cannot be stopped or uninstalled under its
+    /// dependents (unless `cascade`, which goes in reverse order), a dependent is not installed
+    /// without its requirement, and reports `degraded` while a requirement is down.
+    RequiredStack,
     /// The node rebooted: the app is back within its budget with its data.
     Reboot,
     /// The fleet's daemon unit restarted: the app's container was never restarted.
     DaemonRestart,
+    /// Stopped, then the daemon restarted and the node rebooted: still stopped, per podman and
+    /// the orchestrator, a reconcile tick later too; a start brings it back with its data.
+    StoppedSurvives,
+    /// The orchestrator's own API contract on the node (one case per node, not per app):
+    /// sessions, malformed requests and their exact errors, nothing half-done.
+    ApiContract,
 }
 
 impl State {
     /// Every state, in matrix column order.
-    pub const ALL: [State; 10] = [
+    pub const ALL: [State; 15] = [
         State::Present,
         State::Valid,
         State::Rpc,
@@ -43,27 +59,46 @@ impl State {
         State::Start,
         State::Restart,
         State::Reinstall,
+        State::UninstalledClean,
+        State::Update,
+        State::RequiredStack,
         State::Reboot,
         State::DaemonRestart,
+        State::StoppedSurvives,
+        State::ApiContract,
     ];
+
+    /// The per-app states (the matrix's columns); `ApiContract` is one case per node.
+    pub fn per_app() -> impl Iterator<Item = State> {
+        State::ALL.into_iter().filter(|s| !s.node_level())
+    }
+
+    /// True for a state checked once per node rather than per app.
+    pub fn node_level(self) -> bool {
+        self == State::ApiContract
+    }
 
     /// The layer whose suite holds this state's case.
     pub fn layer(self) -> Layer {
         match self {
-            State::Present | State::Valid | State::Rpc => Layer::L1,
+            State::Present | State::Valid | State::Rpc | State::ApiContract => Layer::L1,
             State::Ui => Layer::L2,
             State::Stop
             | State::Start
             | State::Restart
             | State::Reinstall
+            | State::UninstalledClean
+            | State::Update
+            | State::RequiredStack
             | State::Reboot
-            | State::DaemonRestart => Layer::L3,
+            | State::DaemonRestart
+            | State::StoppedSurvives => Layer::L3,
         }
     }
 
     /// True when checking this state changes the node, so nothing else may run on it meanwhile.
     pub fn changes_node(self) -> bool {
-        self.layer() == Layer::L3
+        self.layer() == Layer::L3 || self == State::ApiContract
     }
 
     /// The kebab-case name used in case names and suite files.
@@ -77,8 +112,13 @@ impl State {
             State::Start => "start",
             State::Restart => "restart",
             State::Reinstall => "reinstall",
+            State::UninstalledClean => "uninstalled-clean",
+            State::Update => "update",
+            State::RequiredStack => "required-stack",
             State::Reboot => "reboot",
             State::DaemonRestart => "daemon-restart",
+            State::StoppedSurvives => "stopped-survives",
+            State::ApiContract => "api-contract",
         }
     }
 
@@ -93,8 +133,13 @@ impl State {
             State::Start => "start",
             State::Restart => "restart",
             State::Reinstall => "reinstall",
+            State::UninstalledClean => "uninstalled clean",
+            State::Update => "update",
+            State::RequiredStack => "required stack",
             State::Reboot => "reboot survives",
             State::DaemonRestart => "daemon-restart survives",
+            State::StoppedSurvives => "stopped survives",
+            State::ApiContract => "API contract",
         }
     }
 }

@@ -39,6 +39,8 @@ pub enum Step {
     DaemonRestart(Vec<Case>),
     /// Reboot the node once, then judge one case per app.
     Reboot(Vec<Case>),
+    /// Stop every app, restart the daemon, reboot: judge one case per app (still stopped).
+    StoppedSurvives(Vec<Case>),
 }
 
 /// A state that does not apply to an app: reported, never run, never a pass.
@@ -65,6 +67,20 @@ pub struct Plan {
     pub not_applicable: Vec<NotApplicable>,
 }
 
+/// The app name node-level cases are filed under.
+pub const NODE_APP: &str = "orchestrator";
+
+/// The one node-level case: the orchestrator's API contract (whole catalog runs only).
+fn api_contract_case() -> Case {
+    let app = AppId::new(NODE_APP).expect("a valid app id");
+    Case {
+        name: CaseName::of(&app, State::ApiContract),
+        app,
+        state: State::ApiContract,
+        depends_on: Vec::new(),
+    }
+}
+
 /// The L0 case's name.
 pub fn l0_name() -> CaseName {
     CaseName {
@@ -81,9 +97,10 @@ impl Plan {
             .iter()
             .flat_map(|s| match s {
                 Step::Setup(_) => Vec::new(),
-                Step::Concurrent(c) | Step::DaemonRestart(c) | Step::Reboot(c) => {
-                    c.iter().collect()
-                }
+                Step::Concurrent(c)
+                | Step::DaemonRestart(c)
+                | Step::Reboot(c)
+                | Step::StoppedSurvives(c) => c.iter().collect(),
                 Step::Alone(c) => vec![c],
             })
             .collect()
@@ -125,7 +142,7 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     let mut chosen: BTreeMap<&AppId, Vec<State>> = BTreeMap::new();
     for app in &apps {
         let suite = by_id[app];
-        for state in State::ALL {
+        for state in State::per_app() {
             if !layers.contains(&state.layer())
                 || !sel.matches(&CaseName::of(app, state).to_string())
             {
@@ -191,7 +208,20 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
             steps.push(Step::Concurrent(cases));
         }
     }
-    for c in of_states(&[State::Stop, State::Start, State::Restart, State::Reinstall]) {
+    let contract = api_contract_case();
+    if sel.apps.is_empty() && layers.contains(&Layer::L1) && sel.matches(&contract.name.to_string())
+    {
+        steps.push(Step::Alone(contract));
+    }
+    for c in of_states(&[
+        State::Stop,
+        State::Start,
+        State::Restart,
+        State::Update,
+        State::RequiredStack,
+        State::UninstalledClean,
+        State::Reinstall,
+    ]) {
         steps.push(Step::Alone(c));
     }
     let dr = of_states(&[State::DaemonRestart]);
@@ -201,6 +231,10 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     let rb = of_states(&[State::Reboot]);
     if !rb.is_empty() {
         steps.push(Step::Reboot(rb));
+    }
+    let ss = of_states(&[State::StoppedSurvives]);
+    if !ss.is_empty() {
+        steps.push(Step::StoppedSurvives(ss));
     }
     let l0 = layers.contains(&Layer::L0) && sel.matches(&l0_name().to_string());
     Ok(Plan {
@@ -271,6 +305,8 @@ pub(crate) mod tests {
             start_budget: Duration::from_secs(30),
             reboot_budget: Duration::from_secs(90),
             volumes: vec![],
+            update: None,
+            fault: None,
         }
     }
 
@@ -310,6 +346,7 @@ pub(crate) mod tests {
                 Step::Alone(c) => format!("alone {}", c.name),
                 Step::DaemonRestart(c) => format!("daemon-restart {}", names(c)),
                 Step::Reboot(c) => format!("reboot {}", names(c)),
+                Step::StoppedSurvives(c) => format!("stopped-survives {}", names(c)),
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -323,15 +360,23 @@ pub(crate) mod tests {
             "setup lab-chain lab-wallet
 concurrent L1::lab-chain::present L1::lab-wallet::present
 concurrent L1::lab-chain::valid L1::lab-chain::rpc L2::lab-chain::ui L1::lab-wallet::valid L1::lab-wallet::rpc L2::lab-wallet::ui
+alone L1::orchestrator::api-contract
 alone L3::lab-chain::stop
 alone L3::lab-chain::start
 alone L3::lab-chain::restart
+alone L3::lab-chain::uninstalled-clean
+alone L3::lab-chain::update
+alone L3::lab-chain::required-stack
 alone L3::lab-wallet::stop
 alone L3::lab-wallet::start
 alone L3::lab-wallet::restart
 alone L3::lab-wallet::reinstall
+alone L3::lab-wallet::uninstalled-clean
+alone L3::lab-wallet::update
+alone L3::lab-wallet::required-stack
 daemon-restart L3::lab-chain::daemon-restart L3::lab-wallet::daemon-restart
-reboot L3::lab-chain::reboot L3::lab-wallet::reboot"
+reboot L3::lab-chain::reboot L3::lab-wallet::reboot
+stopped-survives L3::lab-chain::stopped-survives L3::lab-wallet::stopped-survives"
         );
         assert!(p.l0);
         assert_eq!(
@@ -354,7 +399,7 @@ reboot L3::lab-chain::reboot L3::lab-wallet::reboot"
         }
         assert_eq!(
             p.cases().iter().filter(|c| c.state.changes_node()).count(),
-            11
+            20
         );
     }
 
@@ -393,8 +438,12 @@ alone L3::lab-wallet::stop
 alone L3::lab-wallet::start
 alone L3::lab-wallet::restart
 alone L3::lab-wallet::reinstall
+alone L3::lab-wallet::uninstalled-clean
+alone L3::lab-wallet::update
+alone L3::lab-wallet::required-stack
 daemon-restart L3::lab-wallet::daemon-restart
-reboot L3::lab-wallet::reboot"
+reboot L3::lab-wallet::reboot
+stopped-survives L3::lab-wallet::stopped-survives"
         );
         assert!(!p.l0);
         assert!(p.cases().iter().all(|c| c.depends_on.is_empty()));

@@ -3,5 +3,8 @@
 mod build;
 mod select;
 
-pub use build::{Case, NotApplicable, Plan, Step, l0_name, plan};
+pub use build::{Case, NODE_APP, NotApplicable, Plan, Step, l0_name, plan};
 pub use select::Selection;
+
+#[cfg(test)]
+pub(crate) use build::tests::suite as test_suite;

@@ -42,24 +42,62 @@ pub fn blocked(
 }
 
 async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
+    if case.state == State::ApiContract {
+        return checks::api_contract(ctx).await.err().unwrap_or(Outcome::Pass);
+    }
     let Some(suite) = spec.suites.get(&case.app) else {
         return Outcome::Error(format!("no suite for {}", case.app));
     };
+    let all = &spec.suites;
     let r = match case.state {
         State::Present => checks::present(ctx, suite).await,
         State::Valid => checks::valid(ctx, suite).await,
         State::Rpc => checks::rpc(ctx, suite).await,
         State::Ui => checks::ui(ctx, suite).await,
-        State::Stop => checks::stop(ctx, suite).await,
-        State::Start => checks::start(ctx, suite).await,
+        State::Stop => checks::stop(ctx, suite, all).await,
+        State::Start => checks::start(ctx, suite, all).await,
         State::Restart => checks::restart(ctx, suite).await,
-        State::Reinstall => checks::reinstall(ctx, suite).await,
-        // Node-level states are judged together in their step.
-        State::DaemonRestart | State::Reboot => Err(Outcome::Error(
+        State::Reinstall => checks::reinstall(ctx, suite, all).await,
+        State::UninstalledClean => checks::uninstalled_clean(ctx, suite, all).await,
+        State::Update => checks::update(ctx, suite).await,
+        State::RequiredStack => checks::required_stack(ctx, suite, all).await,
+        State::ApiContract => unreachable!("judged above"),
+        // Node-level actions are judged together in their step.
+        State::DaemonRestart | State::Reboot | State::StoppedSurvives => Err(Outcome::Error(
             "node-level state run as a single case".into(),
         )),
     };
     r.err().unwrap_or(Outcome::Pass)
+}
+
+/// After a state-changing case that did not pass: put the node back (see `checks::restore`),
+/// recording it in the case's output; a node that cannot be put back is noted in the outcome.
+async fn restore_after(ctx: &NodeCtx, spec: &RunSpec, outcome: Outcome) -> Outcome {
+    let order: Vec<AppId> = spec
+        .plan
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            Step::Setup(order) => Some(order.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    match checks::restore(ctx, &order, &spec.suites).await {
+        Ok(()) => outcome,
+        Err(why) => match outcome {
+            Outcome::Fail(m) => Outcome::Fail(format!("{m}; restore failed: {why}")),
+            Outcome::Error(m) => Outcome::Error(format!("{m}; restore failed: {why}")),
+            other => other,
+        },
+    }
+}
+
+/// The node-level actions, each judged per app.
+#[derive(Clone, Copy)]
+enum NodeAction {
+    DaemonRestart,
+    Reboot,
+    StoppedSurvives,
 }
 
 struct NodeRun {
@@ -124,14 +162,18 @@ impl NodeRun {
             });
         });
         let limit = self.spec.case_timeout;
-        let (r, log) = capture(tokio::time::timeout(
-            limit,
-            check(&self.ctx, &self.spec, &case),
-        ))
+        let (outcome, log) = capture(async {
+            let outcome = tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case))
+                .await
+                .unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
+            if case.state.changes_node() && matches!(outcome, Outcome::Fail(_) | Outcome::Error(_)) {
+                restore_after(&self.ctx, &self.spec, outcome).await
+            } else {
+                outcome
+            }
+        })
         .await;
         slow.abort();
-        let outcome =
-            r.unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
         (case.name.clone(), self.finish(&case, outcome, started, log))
     }
 
@@ -140,7 +182,7 @@ impl NodeRun {
         cases: &[Case],
         done: &mut HashMap<CaseName, Outcome>,
         setup_failed: &BTreeMap<AppId, String>,
-        reboot: bool,
+        action: NodeAction,
     ) {
         let mut runnable = Vec::new();
         for c in cases {
@@ -160,18 +202,41 @@ impl NodeRun {
             .iter()
             .filter_map(|c| self.spec.suites.get(&c.app))
             .collect();
-        let limit = self.spec.case_timeout + Duration::from_secs(if reboot { 180 } else { 60 });
+        let extra = match action {
+            NodeAction::DaemonRestart => 60,
+            NodeAction::Reboot => 180,
+            NodeAction::StoppedSurvives => 300,
+        };
+        let limit = self.spec.case_timeout + Duration::from_secs(extra);
         let fut = async {
-            if reboot {
-                checks::reboot(&self.ctx, &suites).await
-            } else {
-                checks::daemon_restart(&self.ctx, &suites).await
+            match action {
+                NodeAction::Reboot => checks::reboot(&self.ctx, &suites).await,
+                NodeAction::DaemonRestart => checks::daemon_restart(&self.ctx, &suites).await,
+                NodeAction::StoppedSurvives => {
+                    checks::stopped_survives(&self.ctx, &suites, &self.spec.suites).await
+                }
             }
         };
-        let (r, log) = capture(tokio::time::timeout(limit, fut)).await;
-        let outcomes = r.unwrap_or_else(|_| {
-            vec![Outcome::Fail(format!("timed out after {}s", limit.as_secs())); runnable.len()]
-        });
+        let (outcomes, log) = capture(async {
+            let outcomes = tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+                vec![Outcome::Fail(format!("timed out after {}s", limit.as_secs())); runnable.len()]
+            });
+            match outcomes.iter().find(|o| !matches!(o, Outcome::Pass)) {
+                Some(o) => {
+                    let restored = restore_after(&self.ctx, &self.spec, o.clone()).await;
+                    if &restored == o {
+                        outcomes
+                    } else {
+                        outcomes
+                            .into_iter()
+                            .map(|x| if x == Outcome::Pass { x } else { restored.clone() })
+                            .collect()
+                    }
+                }
+                None => outcomes,
+            }
+        })
+        .await;
         for ((c, s), o) in runnable.iter().zip(starts).zip(outcomes) {
             done.insert(c.name.clone(), self.finish(c, o, s, log.clone()));
         }
@@ -267,10 +332,17 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
                     done.insert(name, o);
                 }
                 Step::DaemonRestart(cases) => {
-                    run.node_action(cases, &mut done, &setup_failed, false)
+                    run.node_action(cases, &mut done, &setup_failed, NodeAction::DaemonRestart)
                         .await
                 }
-                Step::Reboot(cases) => run.node_action(cases, &mut done, &setup_failed, true).await,
+                Step::Reboot(cases) => {
+                    run.node_action(cases, &mut done, &setup_failed, NodeAction::Reboot)
+                        .await
+                }
+                Step::StoppedSurvives(cases) => {
+                    run.node_action(cases, &mut done, &setup_failed, NodeAction::StoppedSurvives)
+                        .await
+                }
             }
         }
     }

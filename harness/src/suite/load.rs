@@ -13,7 +13,8 @@ use toml::Spanned;
 
 use super::{
     DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget,
-    wire::{WireData, WireProbe, WireSuite, WireUi},
+    FaultControl, UpdateSpec,
+    wire::{WireData, WireFault, WireProbe, WireSuite, WireUi, WireUpdate},
 };
 use crate::model::{AppId, State};
 
@@ -123,7 +124,42 @@ pub fn load_catalog(suites_dir: &Path, catalog: &str) -> Result<Vec<Suite>, Suit
     }
     let mut suites: Vec<Suite> = parsed.into_iter().map(|p| p.suite).collect();
     suites.sort_by(|a, b| a.app.cmp(&b.app));
+    for s in &suites {
+        required_stack_applies(s, &suites)?;
+    }
     Ok(suites)
+}
+
+/// `required-stack` needs something to check: the app requires another (whose fault control
+/// makes it unhealthy, to see `degraded`) or another app requires it. Otherwise it must be n/a.
+fn required_stack_applies(s: &Suite, all: &[Suite]) -> Result<(), SuiteError> {
+    if s.not_applicable.contains_key(&State::RequiredStack) {
+        return Ok(());
+    }
+    let required_by_another = all.iter().any(|o| o.requires.contains(&s.app));
+    let no_fault = s.requires.iter().find(|r| {
+        all.iter()
+            .find(|o| &o.app == *r)
+            .is_some_and(|o| o.fault.is_none())
+    });
+    let message = match no_fault {
+        _ if s.requires.is_empty() && !required_by_another => format!(
+            "state required-stack applies but {} neither requires an app nor is required by one \
+             (declare not_applicable.required-stack with the reason)",
+            s.app
+        ),
+        Some(r) if !required_by_another => format!(
+            "state required-stack needs a [fault] in {r}'s suite to make it unhealthy \
+             (or declare not_applicable.required-stack with the reason)"
+        ),
+        _ => return Ok(()),
+    };
+    Err(SuiteError::Invalid {
+        path: s.path.clone(),
+        line: 1,
+        key: "not_applicable.required-stack".into(),
+        message,
+    })
 }
 
 /// A checked suite and where its `requires` entries sit, for the catalog-wide check.
@@ -308,7 +344,7 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
     let rpc = wire
         .rpc
         .iter()
-        .map(|p| rpc_probe(cx, p))
+        .map(|p| rpc_probe(cx, "rpc", p))
         .collect::<Result<Vec<_>, _>>()?;
     let ui = wire
         .ui
@@ -323,6 +359,16 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
 
     probes_match_states(cx, &wire, State::Rpc, "rpc", rpc.len(), &not_applicable)?;
     probes_match_states(cx, &wire, State::Ui, "ui", ui.len(), &not_applicable)?;
+    let update = wire.update.as_ref().map(|u| update(cx, u)).transpose()?;
+    probes_match_states(
+        cx,
+        &wire,
+        State::Update,
+        "update",
+        usize::from(update.is_some()),
+        &not_applicable,
+    )?;
+    let fault = wire.fault.as_ref().map(|f| fault(cx, f)).transpose()?;
 
     Ok(Parsed {
         suite: Suite {
@@ -337,6 +383,8 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
             start_budget,
             reboot_budget,
             volumes,
+            update,
+            fault,
         },
         requires_lines,
     })
@@ -352,12 +400,17 @@ fn probes_match_states(
     not_applicable: &BTreeMap<State, String>,
 ) -> Result<(), SuiteError> {
     let na = not_applicable.contains_key(&state);
+    let what = if state == State::Update {
+        format!("[{table}] table")
+    } else {
+        format!("[[{table}]] probe")
+    };
     if !na && count == 0 {
         return Err(cx.err(
             wire.app.span(),
             table,
             format!(
-                "state {state} applies but no [[{table}]] probe is declared \
+                "state {state} applies but no {what} is declared \
                  (add one, or not_applicable.{state} with the reason)"
             ),
         ));
@@ -371,7 +424,7 @@ fn probes_match_states(
         return Err(cx.err(
             span,
             &format!("not_applicable.{state}"),
-            format!("state {state} is declared not applicable but {count} [[{table}]] probe(s) are declared"),
+            format!("state {state} is declared not applicable but {count} {what}(s) are declared"),
         ));
     }
     Ok(())
@@ -471,6 +524,7 @@ fn pointer(cx: &Cx, key: &str, span: Range<usize>, p: &str) -> Result<String, Su
 /// `expect = { pointer = "...", value = ... }` of a JSON-RPC probe.
 fn json_expect(
     cx: &Cx,
+    table: &str,
     value: &Option<Spanned<toml::Value>>,
 ) -> Result<Option<(String, serde_json::Value)>, SuiteError> {
     let Some(v) = value else { return Ok(None) };
@@ -478,32 +532,32 @@ fn json_expect(
     let toml::Value::Table(t) = v.get_ref() else {
         return Err(cx.err(
             v.span(),
-            "rpc.expect",
+            &format!("{table}.expect"),
             format!("{shape}, got {}", v.get_ref()),
         ));
     };
     if let Some(k) = t.keys().find(|k| *k != "pointer" && *k != "value") {
         return Err(cx.err(
             v.span(),
-            &format!("rpc.expect.{k}"),
+            &format!("{table}.expect.{k}"),
             format!("unknown key; {shape}"),
         ));
     }
     let Some(toml::Value::String(p)) = t.get("pointer") else {
         return Err(cx.err(
             v.span(),
-            "rpc.expect.pointer",
+            &format!("{table}.expect.pointer"),
             format!("missing or not a string; {shape}"),
         ));
     };
     let Some(expected) = t.get("value") else {
-        return Err(cx.err(v.span(), "rpc.expect.value", format!("missing; {shape}")));
+        return Err(cx.err(v.span(), &format!("{table}.expect.value"), format!("missing; {shape}")));
     };
-    let p = pointer(cx, "rpc.expect.pointer", v.span(), p)?;
+    let p = pointer(cx, &format!("{table}.expect.pointer"), v.span(), p)?;
     let json = serde_json::to_value(expected).map_err(|e| {
         cx.err(
             v.span(),
-            "rpc.expect.value",
+            &format!("{table}.expect.value"),
             format!("not a JSON value: {e}"),
         )
     })?;
@@ -513,6 +567,7 @@ fn json_expect(
 /// `expect = "text"` of a TCP or SSH probe.
 fn text_expect(
     cx: &Cx,
+    table: &str,
     value: &Option<Spanned<toml::Value>>,
 ) -> Result<Option<String>, SuiteError> {
     match value {
@@ -521,7 +576,7 @@ fn text_expect(
             toml::Value::String(s) if !s.is_empty() => Ok(Some(s.clone())),
             other => Err(cx.err(
                 v.span(),
-                "rpc.expect",
+                &format!("{table}.expect"),
                 format!("must be a non-empty string for this kind, got {other}"),
             )),
         },
@@ -529,83 +584,140 @@ fn text_expect(
 }
 
 /// Checks one `[[rpc]]` table.
-fn rpc_probe(cx: &Cx, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
+fn rpc_probe(cx: &Cx, t: &str, p: &Spanned<WireProbe>) -> Result<Probe, SuiteError> {
     let w = p.get_ref();
+    let k = |key: &str| format!("{t}.{key}");
     let kind = w.kind.get_ref().as_str();
     match kind {
         "app-json-rpc" => {
-            unused(cx, "rpc.params", kind, &w.params)?;
-            unused(cx, "rpc.send", kind, &w.send)?;
-            unused(cx, "rpc.command", kind, &w.command)?;
+            unused(cx, &k("params"), kind, &w.params)?;
+            unused(cx, &k("send"), kind, &w.send)?;
+            unused(cx, &k("command"), kind, &w.command)?;
             Ok(Probe::AppJsonRpc {
-                port: port(cx, "rpc.port", required(cx, p, "rpc.port", kind, &w.port)?)?,
-                path: abs_path(cx, "rpc.path", &w.path)?,
+                port: port(cx, &k("port"), required(cx, p, &k("port"), kind, &w.port)?)?,
+                path: abs_path(cx, &k("path"), &w.path)?,
                 method: non_empty(
                     cx,
-                    "rpc.method",
-                    required(cx, p, "rpc.method", kind, &w.method)?,
+                    &k("method"),
+                    required(cx, p, &k("method"), kind, &w.method)?,
                 )?,
-                expect: json_expect(cx, &w.expect)?,
+                expect: json_expect(cx, t, &w.expect)?,
             })
         }
         "orchestrator-rpc" => {
-            unused(cx, "rpc.port", kind, &w.port)?;
-            unused(cx, "rpc.path", kind, &w.path)?;
-            unused(cx, "rpc.send", kind, &w.send)?;
-            unused(cx, "rpc.command", kind, &w.command)?;
+            unused(cx, &k("port"), kind, &w.port)?;
+            unused(cx, &k("path"), kind, &w.path)?;
+            unused(cx, &k("send"), kind, &w.send)?;
+            unused(cx, &k("command"), kind, &w.command)?;
             let params = match &w.params {
                 None => serde_json::Value::Object(serde_json::Map::new()),
                 Some(t) => serde_json::to_value(t.get_ref()).map_err(|e| {
-                    cx.err(t.span(), "rpc.params", format!("not a JSON object: {e}"))
+                    cx.err(t.span(), &k("params"), format!("not a JSON object: {e}"))
                 })?,
             };
             Ok(Probe::OrchestratorRpc {
                 method: non_empty(
                     cx,
-                    "rpc.method",
-                    required(cx, p, "rpc.method", kind, &w.method)?,
+                    &k("method"),
+                    required(cx, p, &k("method"), kind, &w.method)?,
                 )?,
                 params,
-                expect: json_expect(cx, &w.expect)?,
+                expect: json_expect(cx, t, &w.expect)?,
             })
         }
         "tcp" => {
-            unused(cx, "rpc.path", kind, &w.path)?;
-            unused(cx, "rpc.method", kind, &w.method)?;
-            unused(cx, "rpc.params", kind, &w.params)?;
-            unused(cx, "rpc.command", kind, &w.command)?;
+            unused(cx, &k("path"), kind, &w.path)?;
+            unused(cx, &k("method"), kind, &w.method)?;
+            unused(cx, &k("params"), kind, &w.params)?;
+            unused(cx, &k("command"), kind, &w.command)?;
             Ok(Probe::Tcp {
-                port: port(cx, "rpc.port", required(cx, p, "rpc.port", kind, &w.port)?)?,
+                port: port(cx, &k("port"), required(cx, p, &k("port"), kind, &w.port)?)?,
                 send: w
                     .send
                     .as_ref()
-                    .map(|s| non_empty(cx, "rpc.send", s))
+                    .map(|s| non_empty(cx, &k("send"), s))
                     .transpose()?,
-                expect: text_expect(cx, &w.expect)?,
+                expect: text_expect(cx, t, &w.expect)?,
             })
         }
         "ssh" => {
-            unused(cx, "rpc.port", kind, &w.port)?;
-            unused(cx, "rpc.path", kind, &w.path)?;
-            unused(cx, "rpc.method", kind, &w.method)?;
-            unused(cx, "rpc.params", kind, &w.params)?;
-            unused(cx, "rpc.send", kind, &w.send)?;
+            unused(cx, &k("port"), kind, &w.port)?;
+            unused(cx, &k("path"), kind, &w.path)?;
+            unused(cx, &k("method"), kind, &w.method)?;
+            unused(cx, &k("params"), kind, &w.params)?;
+            unused(cx, &k("send"), kind, &w.send)?;
             Ok(Probe::Ssh {
                 command: non_empty(
                     cx,
-                    "rpc.command",
-                    required(cx, p, "rpc.command", kind, &w.command)?,
+                    &k("command"),
+                    required(cx, p, &k("command"), kind, &w.command)?,
                 )?,
-                expect: text_expect(cx, &w.expect)?,
+                expect: text_expect(cx, t, &w.expect)?,
             })
         }
         other => Err(cx.err(
             w.kind.span(),
-            "rpc.kind",
+            &k("kind"),
             format!(
                 "unknown probe kind {other:?} (known: {})",
                 RPC_KINDS.join(", ")
             ),
+        )),
+    }
+}
+
+/// Checks the `[update]` table: the image goes into a shell command on the node, so only
+/// reference characters are allowed.
+fn update(cx: &Cx, u: &Spanned<WireUpdate>) -> Result<UpdateSpec, SuiteError> {
+    let w = u.get_ref();
+    let image = w.image.get_ref();
+    let ok = !image.is_empty()
+        && !image.starts_with('-')
+        && image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | ':' | '_' | '-' | '@'));
+    if !ok {
+        return Err(cx.err(
+            w.image.span(),
+            "update.image",
+            format!("{image:?} is not an image reference ([A-Za-z0-9./:_@-], not starting with -)"),
+        ));
+    }
+    let probes = |t: &str, list: &[Spanned<WireProbe>]| {
+        list.iter()
+            .map(|p| rpc_probe(cx, t, p))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let (before, after) = (
+        probes("update.before", &w.before)?,
+        probes("update.after", &w.after)?,
+    );
+    if before.is_empty() || after.is_empty() {
+        return Err(cx.err(
+            u.span(),
+            "update",
+            "needs at least one [[update.before]] and one [[update.after]] probe \
+             (how to tell the two versions apart)"
+                .into(),
+        ));
+    }
+    Ok(UpdateSpec {
+        image: image.clone(),
+        before,
+        after,
+    })
+}
+
+/// Checks the `[fault]` table: exactly one of `http_port` and `tcp_port`.
+fn fault(cx: &Cx, f: &Spanned<WireFault>) -> Result<FaultControl, SuiteError> {
+    let w = f.get_ref();
+    match (&w.http_port, &w.tcp_port) {
+        (Some(p), None) => Ok(FaultControl::Http(port(cx, "fault.http_port", p)?)),
+        (None, Some(p)) => Ok(FaultControl::Tcp(port(cx, "fault.tcp_port", p)?)),
+        _ => Err(cx.err(
+            f.span(),
+            "fault",
+            "needs exactly one of http_port and tcp_port".into(),
         )),
     }
 }

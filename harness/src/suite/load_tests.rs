@@ -18,12 +18,38 @@ port = 18443
 kind = \"dashboard\"
 ";
 
+/// Appended last by `ok` and `refuse` (so line numbers above stay put): makes `update` apply.
+const UPDATE: &str = "
+[update]
+image = \"localhost/lab-app:v2\"
+
+[[update.before]]
+kind = \"tcp\"
+port = 18443
+
+[[update.after]]
+kind = \"tcp\"
+port = 18443
+";
+
+fn with_update(text: &str) -> String {
+    if text.contains("[update]") || text.contains("\nupdate = ") {
+        text.to_owned()
+    } else {
+        format!("{text}{UPDATE}")
+    }
+}
+
 fn ok(text: &str) -> Suite {
-    parse(Path::new(FILE), "lab", text).unwrap().suite
+    parse(Path::new(FILE), "lab", &with_update(text))
+        .unwrap()
+        .suite
 }
 
 fn refuse(text: &str) -> String {
-    parse(Path::new(FILE), "lab", text).unwrap_err().to_string()
+    parse(Path::new(FILE), "lab", &with_update(text))
+        .unwrap_err()
+        .to_string()
 }
 
 fn workspace_root() -> PathBuf {
@@ -150,6 +176,20 @@ daemon-restart = "because"
             start_budget: Duration::from_secs(30),
             reboot_budget: Duration::from_secs(120),
             volumes: vec!["lab-chain-data".into()],
+            update: Some(crate::suite::UpdateSpec {
+                image: "localhost/lab-app:v2".into(),
+                before: vec![Probe::Tcp {
+                    port: 18443,
+                    send: None,
+                    expect: None
+                }],
+                after: vec![Probe::Tcp {
+                    port: 18443,
+                    send: None,
+                    expect: None
+                }],
+            }),
+            fault: None,
         }
     );
 }
@@ -175,7 +215,7 @@ fn refuses_an_unknown_top_level_key() {
         refuse(&format!("{BASE}bogus = 1\n{PROBES}")),
         "failed to load suite suites/lab/lab-chain.toml:4: key `bogus`: unknown field `bogus`, \
          expected one of `app`, `requires`, `volumes`, `start_budget_secs`, `reboot_budget_secs`, \
-         `rpc`, `ui`, `data`, `not_applicable`"
+         `rpc`, `ui`, `data`, `not_applicable`, `update`, `fault`"
     );
 }
 
@@ -216,7 +256,7 @@ fn refuses_an_unknown_state_in_not_applicable() {
         )),
         "failed to load suite suites/lab/lab-chain.toml:12: key `not_applicable.reinstal`: \
          unknown state \"reinstal\" (known: present, valid, rpc, ui, stop, start, restart, \
-         reinstall, reboot, daemon-restart)"
+         reinstall, uninstalled-clean, update, required-stack, reboot, daemon-restart, stopped-survives, api-contract)"
     );
 }
 

@@ -8,4 +8,6 @@ mod model;
 mod wire;
 
 pub use load::{SuiteError, load_catalog};
-pub use model::{DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget};
+pub use model::{
+    DataProbe, DataRule, FaultControl, Probe, Suite, UiProbe, UiTarget, UpdateSpec,
+};

@@ -29,6 +29,30 @@ pub struct Suite {
     pub reboot_budget: Duration,
     /// Named volumes the app keeps its data in (checked to survive stop and reinstall).
     pub volumes: Vec<String>,
+    /// How the `update` state moves the app to a new manifest and back.
+    pub update: Option<UpdateSpec>,
+    /// The app's lab-only fault control (to make it unhealthy on purpose).
+    pub fault: Option<FaultControl>,
+}
+
+/// The `[update]` table: a new manifest is the current one with another image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateSpec {
+    /// The image the new manifest names (checked to be shell-safe).
+    pub image: String,
+    /// Probes that pass on the current version (after moving back).
+    pub before: Vec<Probe>,
+    /// Probes that pass on the new version.
+    pub after: Vec<Probe>,
+}
+
+/// Where the app takes fault commands (`unhealthy`, `healthy`, `exit`); lab fixtures only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultControl {
+    /// `POST http://<node>:<port>/lab/fault` with the command as the body.
+    Http(u16),
+    /// A `fault <command>` line on the app's TCP port.
+    Tcp(u16),
 }
 
 /// A check that the app answers.

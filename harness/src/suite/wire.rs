@@ -33,6 +33,34 @@ pub struct WireSuite {
     /// States that do not apply, with the reason.
     #[serde(default)]
     pub not_applicable: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// How the `update` state moves the app to a new manifest and back.
+    pub update: Option<Spanned<WireUpdate>>,
+    /// The app's lab-only fault control.
+    pub fault: Option<Spanned<WireFault>>,
+}
+
+/// The `[update]` table.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireUpdate {
+    /// The image a new manifest moves the app to.
+    pub image: Spanned<String>,
+    /// Probes that pass on the current manifest's version (checked after moving back).
+    #[serde(default)]
+    pub before: Vec<Spanned<WireProbe>>,
+    /// Probes that pass on the new version.
+    #[serde(default)]
+    pub after: Vec<Spanned<WireProbe>>,
+}
+
+/// The `[fault]` table.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireFault {
+    /// The app's HTTP port taking `POST /lab/fault`.
+    pub http_port: Option<Spanned<i64>>,
+    /// The app's TCP line-protocol port taking `fault <what>` lines.
+    pub tcp_port: Option<Spanned<i64>>,
 }
 
 /// One `[[rpc]]` entry: a flat table whose meaningful keys depend on `kind`.

@@ -167,9 +167,62 @@ impl HttpNode {
         }
     }
 
+    /// A login of its own, apart from the shared session (to log out or expire without
+    /// disturbing other checks); the token is registered for redaction.
+    pub async fn fresh_token(&self) -> Result<String, TransportError> {
+        let reply = self
+            .post_rpc(
+                self.port,
+                "/rpc",
+                "auth.login",
+                json!({"password": self.password}),
+                None,
+            )
+            .await?;
+        match reply {
+            RpcReply::Ok(v) => {
+                let token = v.get("token").and_then(Value::as_str).unwrap_or_default();
+                self.redactor.register(token);
+                Ok(token.to_owned())
+            }
+            RpcReply::Err { code, message } => Err(TransportError::Login {
+                node: self.node.clone(),
+                reason: format!("{code} {message}"),
+            }),
+        }
+    }
+
+    /// A raw `POST /rpc` with exactly `body` and `content_type`, with `token` as bearer when set:
+    /// the HTTP status and the body as JSON (`None` when it is not JSON). For the API contract.
+    pub async fn raw_rpc(
+        &self,
+        body: Vec<u8>,
+        content_type: &str,
+        token: Option<&str>,
+    ) -> Result<(u16, Option<Value>), TransportError> {
+        self.guard.check(self.host)?;
+        let mut req = self
+            .client
+            .post(self.url(self.port, "/rpc"))
+            .header("Content-Type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.map_err(|e| self.http_err(e))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| self.http_err(e))?;
+        Ok((status, serde_json::from_str(&text).ok()))
+    }
+
     /// Forgets the session so the next call logs in again (a new iteration).
     pub async fn reset_session(&self) {
         *self.token.lock().await = None;
+    }
+
+    /// The shared session's token, logging in first when there is none.
+    pub async fn session_token(&self) -> Result<String, TransportError> {
+        self.token().await
     }
 
     async fn token(&self) -> Result<String, TransportError> {

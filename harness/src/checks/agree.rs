@@ -1,0 +1,168 @@
+//! Agreement: what the orchestrator reports about an app (`package.status` and its
+//! `container-list` entry) against what podman says, both ways. Every state transition is
+//! judged through here, so the orchestrator can never claim a state the runtime does not have.
+
+use serde_json::{Value, json};
+
+use super::{
+    Check, NodeCtx,
+    ctx::{Container, field},
+};
+use crate::model::{AppId, Outcome};
+
+/// One app as seen by the orchestrator and podman, which agreed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    /// The orchestrator's state (`running`, `stopped`, `not-installed`, ...).
+    pub state: String,
+    /// The orchestrator's health (`healthy`, `degraded`, ...).
+    pub health: String,
+    /// The orchestrator's reason for a degraded health, empty when none.
+    pub reason: String,
+    /// Podman's container, when there is one.
+    pub container: Option<Container>,
+}
+
+impl Seen {
+    /// Running per both.
+    pub fn running(&self) -> bool {
+        self.state == "running" && self.container.as_ref().is_some_and(|c| c.running)
+    }
+}
+
+/// Why the orchestrator's `state` and podman's container contradict each other, if they do.
+pub fn contradiction(state: &str, reported_id: &str, c: Option<&Container>) -> Option<String> {
+    match (state, c) {
+        ("running", None) => Some("the orchestrator says running; podman has no container".into()),
+        ("running", Some(c)) if !c.running => Some(format!(
+            "the orchestrator says running; podman's container {} is not running",
+            short(&c.id)
+        )),
+        ("running", Some(c)) if reported_id != c.id => Some(format!(
+            "the orchestrator reports container {:?}; podman runs {}",
+            short(reported_id),
+            short(&c.id)
+        )),
+        ("stopped" | "failed", Some(c)) if c.running => Some(format!(
+            "the orchestrator says {state}; podman's container {} runs",
+            short(&c.id)
+        )),
+        ("not-installed", Some(c)) => Some(format!(
+            "the orchestrator says not-installed; podman still has container {}",
+            short(&c.id)
+        )),
+        _ => None,
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// Reads `package.status`, `container-list` and podman; fails naming the contradiction.
+pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> Check<Seen> {
+    let st = ctx.status(app).await?;
+    let list = ctx.rpc("container-list", json!({})).await?;
+    let container = ctx.container(app).await?;
+    let state = field(&st, "state");
+    let entry = list
+        .get("apps")
+        .and_then(Value::as_array)
+        .and_then(|apps| apps.iter().find(|a| field(a, "id") == app.as_str()));
+    let listed = entry.map(|e| field(e, "state"));
+    let disagree = |why: String| Err(Outcome::Fail(format!("{app}: {why}")));
+    match (&listed, state.as_str()) {
+        (None, "not-installed") => {}
+        (None, s) => {
+            return disagree(format!(
+                "package.status says {s} but container-list does not list it"
+            ));
+        }
+        (Some(l), "not-installed") => {
+            return disagree(format!(
+                "package.status says not-installed but container-list lists it ({l})"
+            ));
+        }
+        // The list is read after the status: a start in between is not a contradiction.
+        (Some(l), s) if l != s && l != "starting" && s != "starting" => {
+            return disagree(format!(
+                "package.status says {s}, container-list says {l}"
+            ));
+        }
+        _ => {}
+    }
+    if let Some(why) = contradiction(&state, &field(&st, "container_id"), container.as_ref()) {
+        return disagree(why);
+    }
+    Ok(Seen {
+        state,
+        health: field(&st, "health"),
+        reason: field(&st, "reason"),
+        container,
+    })
+}
+
+/// Fails unless the app agrees and is in `want` (`running` also needs podman's container up).
+pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) -> Check<Seen> {
+    let seen = agreed(ctx, app).await?;
+    let ok = if want == "running" {
+        seen.running()
+    } else {
+        seen.state == want && !seen.container.as_ref().is_some_and(|c| c.running)
+    };
+    if ok {
+        Ok(seen)
+    } else {
+        Err(Outcome::Fail(format!(
+            "{app} is {} {when}, not {want}{}",
+            seen.state,
+            seen.container
+                .as_ref()
+                .map(|c| format!(" (podman: container {} running={})", short(&c.id), c.running))
+                .unwrap_or_default()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(id: &str, running: bool) -> Container {
+        Container {
+            id: id.into(),
+            running,
+            started_at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn contradictions_both_ways() {
+        let up = c("abc", true);
+        let down = c("abc", false);
+        assert_eq!(contradiction("running", "abc", Some(&up)), None);
+        assert_eq!(contradiction("stopped", "", None), None);
+        assert_eq!(contradiction("stopped", "", Some(&down)), None);
+        assert_eq!(contradiction("not-installed", "", None), None);
+        assert_eq!(
+            contradiction("running", "abc", None).unwrap(),
+            "the orchestrator says running; podman has no container"
+        );
+        assert_eq!(
+            contradiction("running", "abc", Some(&down)).unwrap(),
+            "the orchestrator says running; podman's container abc is not running"
+        );
+        assert_eq!(
+            contradiction("running", "old", Some(&up)).unwrap(),
+            "the orchestrator reports container \"old\"; podman runs abc"
+        );
+        assert_eq!(
+            contradiction("stopped", "", Some(&up)).unwrap(),
+            "the orchestrator says stopped; podman's container abc runs"
+        );
+        assert_eq!(
+            contradiction("not-installed", "", Some(&down)).unwrap(),
+            "the orchestrator says not-installed; podman still has container abc"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Required stacks as the harness sees them: an app's installed dependents (from the suites'
+//! `requires` and the orchestrator's list), the order a cascade must keep, and bringing a stack
+//! back (requirements first).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::{Check, NodeCtx, ctx::field};
+use crate::{
+    model::{AppId, Outcome},
+    suite::Suite,
+};
+
+/// Every app installed on the node per `container-list`, in the list's order.
+pub async fn installed(ctx: &NodeCtx) -> Check<Vec<AppId>> {
+    let list = ctx.rpc("container-list", json!({})).await?;
+    Ok(list
+        .get("apps")
+        .and_then(Value::as_array)
+        .map(|apps| {
+            apps.iter()
+                .filter_map(|a| AppId::new(&field(a, "id")).ok())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// True when `app` requires `target`, directly or through other apps.
+fn requires(app: &AppId, target: &AppId, suites: &BTreeMap<AppId, Suite>) -> bool {
+    let mut todo = vec![app.clone()];
+    let mut seen = Vec::new();
+    while let Some(a) = todo.pop() {
+        for r in suites.get(&a).map(|s| s.requires.as_slice()).unwrap_or(&[]) {
+            if r == target {
+                return true;
+            }
+            if !seen.contains(r) {
+                seen.push(r.clone());
+                todo.push(r.clone());
+            }
+        }
+    }
+    false
+}
+
+/// The installed apps that require `app`, directly or not, sorted by id.
+pub fn dependents(app: &AppId, suites: &BTreeMap<AppId, Suite>, installed: &[AppId]) -> Vec<AppId> {
+    let mut out: Vec<AppId> = installed
+        .iter()
+        .filter(|a| *a != app && requires(a, app, suites))
+        .cloned()
+        .collect();
+    out.sort();
+    out
+}
+
+/// `apps` with requirements first (the order to install or start them).
+pub fn requirements_first(apps: &[AppId], suites: &BTreeMap<AppId, Suite>) -> Vec<AppId> {
+    let mut out: Vec<AppId> = Vec::new();
+    let mut left: Vec<AppId> = apps.to_vec();
+    left.sort();
+    while !left.is_empty() {
+        let pos = left
+            .iter()
+            .position(|a| !left.iter().any(|b| b != a && requires(a, b, suites)))
+            .unwrap_or(0);
+        out.push(left.remove(pos));
+    }
+    out
+}
+
+/// Checks that a cascade acted on exactly `expected` and never on an app before one that
+/// requires it (dependents first).
+pub fn cascade_order_holds(
+    done: &[AppId],
+    expected: &[AppId],
+    suites: &BTreeMap<AppId, Suite>,
+) -> Result<(), String> {
+    let mut got = done.to_vec();
+    got.sort();
+    if got != expected {
+        return Err(format!(
+            "cascade acted on [{}], expected the installed dependents [{}]",
+            join(done),
+            join(expected)
+        ));
+    }
+    for (i, a) in done.iter().enumerate() {
+        if let Some(later) = done[i + 1..].iter().find(|b| requires(b, a, suites)) {
+            return Err(format!(
+                "cascade order [{}] handles {a} before {later}, which requires it",
+                join(done)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The ids of a JSON array of strings (`cascaded`).
+pub fn ids(v: &Value, key: &str) -> Check<Vec<AppId>> {
+    let Some(list) = v.get(key).and_then(Value::as_array) else {
+        return Err(Outcome::Fail(format!("the reply has no {key:?} list: {v}")));
+    };
+    list.iter()
+        .map(|x| {
+            x.as_str()
+                .and_then(|s| AppId::new(s).ok())
+                .ok_or_else(|| Outcome::Fail(format!("{key} holds {x}, not an app id")))
+        })
+        .collect()
+}
+
+/// Comma-separated ids.
+pub fn join(apps: &[AppId]) -> String {
+    apps.iter().map(AppId::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// Starts (or installs, when `install`) each app, requirements first, and waits until each is
+/// running and healthy within its suite's start budget.
+pub async fn bring_up(
+    ctx: &NodeCtx,
+    apps: &[AppId],
+    suites: &BTreeMap<AppId, Suite>,
+    install: bool,
+) -> Check<()> {
+    for a in requirements_first(apps, suites) {
+        let method = if install {
+            "package.install"
+        } else {
+            "package.start"
+        };
+        ctx.rpc(method, json!({"id": a.as_str()})).await?;
+        let budget = suites
+            .get(&a)
+            .map_or(std::time::Duration::from_secs(60), |s| s.start_budget);
+        ctx.wait_healthy(&a, budget).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::test_suite as suite;
+
+    fn id(s: &str) -> AppId {
+        AppId::new(s).unwrap()
+    }
+
+    fn lab() -> BTreeMap<AppId, Suite> {
+        [
+            suite("chain", &[], &[]),
+            suite("index", &["chain"], &[]),
+            suite("explorer", &["index"], &[]),
+            suite("wallet", &["chain"], &[]),
+            suite("other", &[], &[]),
+        ]
+        .into_iter()
+        .map(|s| (s.app.clone(), s))
+        .collect()
+    }
+
+    #[test]
+    fn dependents_are_transitive_and_only_installed_ones() {
+        let s = lab();
+        let all: Vec<AppId> = s.keys().cloned().collect();
+        assert_eq!(
+            dependents(&id("chain"), &s, &all),
+            [id("explorer"), id("index"), id("wallet")]
+        );
+        assert_eq!(
+            dependents(&id("chain"), &s, &[id("chain"), id("wallet")]),
+            [id("wallet")]
+        );
+        assert!(dependents(&id("other"), &s, &all).is_empty());
+    }
+
+    #[test]
+    fn requirements_come_first() {
+        let s = lab();
+        assert_eq!(
+            requirements_first(&[id("explorer"), id("wallet"), id("index"), id("chain")], &s),
+            [id("chain"), id("index"), id("explorer"), id("wallet")]
+        );
+    }
+
+    #[test]
+    fn cascade_order_is_dependents_first_and_complete() {
+        let s = lab();
+        let expected = [id("explorer"), id("index"), id("wallet")];
+        assert_eq!(
+            cascade_order_holds(&[id("wallet"), id("explorer"), id("index")], &expected, &s),
+            Ok(())
+        );
+        assert_eq!(
+            cascade_order_holds(&[id("index"), id("explorer"), id("wallet")], &expected, &s),
+            Err("cascade order [index, explorer, wallet] handles index before explorer, which requires it".into())
+        );
+        assert_eq!(
+            cascade_order_holds(&[id("wallet")], &expected, &s),
+            Err("cascade acted on [wallet], expected the installed dependents [explorer, index, wallet]".into())
+        );
+    }
+}
