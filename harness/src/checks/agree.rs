@@ -85,9 +85,7 @@ pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> Check<Seen> {
         }
         // The list is read after the status: a start in between is not a contradiction.
         (Some(l), s) if l != s && l != "starting" && s != "starting" => {
-            return disagree(format!(
-                "package.status says {s}, container-list says {l}"
-            ));
+            return disagree(format!("package.status says {s}, container-list says {l}"));
         }
         _ => {}
     }
@@ -118,7 +116,11 @@ pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) ->
             seen.state,
             seen.container
                 .as_ref()
-                .map(|c| format!(" (podman: container {} running={})", short(&c.id), c.running))
+                .map(|c| format!(
+                    " (podman: container {} running={})",
+                    short(&c.id),
+                    c.running
+                ))
                 .unwrap_or_default()
         )))
     }

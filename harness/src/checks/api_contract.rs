@@ -106,7 +106,12 @@ pub fn malformed() -> Vec<Expect> {
         ),
     ];
     let long = "a".repeat(64);
-    for method in ["package.install", "package.status", "package.uninstall", "package.stop"] {
+    for method in [
+        "package.install",
+        "package.status",
+        "package.uninstall",
+        "package.stop",
+    ] {
         for id in ["../x", "A", long.as_str(), ""] {
             out.push(e(
                 "an id that is not an app id",
@@ -115,7 +120,8 @@ pub fn malformed() -> Vec<Expect> {
             ));
         }
     }
-    let mut big = br#"{"jsonrpc": "2.0", "id": 1, "method": "container-list", "params": {"pad": ""#.to_vec();
+    let mut big =
+        br#"{"jsonrpc": "2.0", "id": 1, "method": "container-list", "params": {"pad": ""#.to_vec();
     big.extend(std::iter::repeat_n(b'x', 2 << 20));
     big.extend(br#""}}"#);
     out.push(Expect {
@@ -130,7 +136,10 @@ pub fn malformed() -> Vec<Expect> {
 
 /// Sends one request; `Err` names what it got instead.
 async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> Check<()> {
-    let (status, body) = ctx.http.raw_rpc(e.body.clone(), "application/json", token).await?;
+    let (status, body) = ctx
+        .http
+        .raw_rpc(e.body.clone(), "application/json", token)
+        .await?;
     let code = body
         .as_ref()
         .and_then(|b| b.pointer("/error/code"))
@@ -225,9 +234,9 @@ pub async fn api_contract(ctx: &NodeCtx) -> Check<()> {
                 status: 200,
                 code: Some(UNAUTHORIZED),
             };
-            expect(ctx, &e, token).await.map_err(|o| {
-                Outcome::Fail(format!("{method} {how}: {}", o.message()))
-            })?;
+            expect(ctx, &e, token)
+                .await
+                .map_err(|o| Outcome::Fail(format!("{method} {how}: {}", o.message())))?;
         }
     }
     let session = ctx.http.session_token().await?;

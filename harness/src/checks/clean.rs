@@ -50,10 +50,21 @@ pub async fn nothing_left(ctx: &NodeCtx, app: &AppId, suite: Option<&Suite>) -> 
         ))
         .await?;
     if !ps.stdout.trim().is_empty() {
-        left.push(format!("containers {}", ps.stdout.split_whitespace().collect::<Vec<_>>().join(" ")));
+        left.push(format!(
+            "containers {}",
+            ps.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
     }
-    let unit_file = format!("{}/{app}.container", ctx.fleet.unit_dir.trim_end_matches('/'));
-    if ctx.sh(&format!("test -e {}", quote(&unit_file))).await?.status == 0 {
+    let unit_file = format!(
+        "{}/{app}.container",
+        ctx.fleet.unit_dir.trim_end_matches('/')
+    );
+    if ctx
+        .sh(&format!("test -e {}", quote(&unit_file)))
+        .await?
+        .status
+        == 0
+    {
         left.push(format!("unit file {unit_file}"));
     }
     let load = ctx
@@ -64,7 +75,9 @@ pub async fn nothing_left(ctx: &NodeCtx, app: &AppId, suite: Option<&Suite>) -> 
         .await?;
     let load = load.stdout.trim();
     if load != "not-found" {
-        left.push(format!("unit {app}.service still loaded (LoadState={load})"));
+        left.push(format!(
+            "unit {app}.service still loaded (LoadState={load})"
+        ));
     }
     if let Some(s) = suite {
         ctx.http_guard_check()?;

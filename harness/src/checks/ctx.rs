@@ -275,8 +275,10 @@ impl NodeCtx {
 /// value the node controls (a container id the app user can write) can never run a command.
 pub fn quote(s: &str) -> String {
     if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '@' | '+' | ','))
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '@' | '+' | ',')
+        })
     {
         return s.to_owned();
     }

@@ -25,7 +25,12 @@ fn fail(msg: String) -> Outcome {
 /// Every named volume of the suite still exists.
 pub async fn volumes_exist(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     for v in &suite.volumes {
-        if ctx.podman(&format!("volume exists {}", quote(v))).await?.status != 0 {
+        if ctx
+            .podman(&format!("volume exists {}", quote(v)))
+            .await?
+            .status
+            != 0
+        {
             return Err(fail(format!("volume {v} is gone")));
         }
     }
@@ -105,8 +110,13 @@ pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>
     let since = ctx.node_now().await?;
     ctx.rpc("package.start", json!({"id": suite.app.as_str()}))
         .await?;
-    let first = expect_state(ctx, &suite.app, "running", "right after package.start returned")
-        .await?;
+    let first = expect_state(
+        ctx,
+        &suite.app,
+        "running",
+        "right after package.start returned",
+    )
+    .await?;
     healthy_and_answering(ctx, suite).await?;
     let starts = ctx.starts_since(&suite.app, &since).await?;
     if starts != 1 {
@@ -123,8 +133,13 @@ pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>
     }
     bring_up(ctx, &stopped, suites, false).await?;
     ctx.wait_tick().await?;
-    let later = expect_state(ctx, &suite.app, "running", "a reconcile tick after package.start")
-        .await?;
+    let later = expect_state(
+        ctx,
+        &suite.app,
+        "running",
+        "a reconcile tick after package.start",
+    )
+    .await?;
     if later.container != first.container {
         return Err(fail(format!(
             "{} was restarted within a reconcile tick of package.start",

@@ -61,7 +61,9 @@ const SPAWN_FAILURE: &str = "failed because of unavailable resources or another 
 /// Restarts the fleet's daemon unit and waits until the orchestrator answers a login again.
 pub async fn restart_daemon(ctx: &NodeCtx) -> Check<()> {
     let unit = &ctx.fleet.daemon_unit;
-    let mut out = ctx.sh(&format!("systemctl restart {}", quote(unit))).await?;
+    let mut out = ctx
+        .sh(&format!("systemctl restart {}", quote(unit)))
+        .await?;
     if out.status != 0 && out.stderr.contains(SPAWN_FAILURE) {
         // Recorded in the case's output, not hidden: systemd itself could not spawn the
         // unit's process; start it once more and judge what follows as usual.

@@ -26,7 +26,9 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
             suite.app
         )));
     }
-    let out = ctx.podman(&format!("container exists {}", quote(&cid))).await?;
+    let out = ctx
+        .podman(&format!("container exists {}", quote(&cid)))
+        .await?;
     if out.status != 0 {
         return Err(Outcome::Fail(format!(
             "podman has no container {cid} (exit {})",

@@ -114,7 +114,14 @@ async fn required_side(
     let before = snapshot(ctx, &stack, "before the refusals").await?;
     let id = json!(app.as_str());
     refused(ctx, "package.stop", json!({"id": id}), REQUIRED_BY, deps).await?;
-    refused(ctx, "package.uninstall", json!({"id": id}), REQUIRED_BY, deps).await?;
+    refused(
+        ctx,
+        "package.uninstall",
+        json!({"id": id}),
+        REQUIRED_BY,
+        deps,
+    )
+    .await?;
     if snapshot(ctx, &stack, "after the refusals").await? != before {
         return Err(fail(
             "a refused stop or uninstall changed a container of the stack".into(),
@@ -133,7 +140,13 @@ async fn required_side(
         .await?;
     cascade_order_holds(&ids(&r, "cascaded")?, deps, suites).map_err(fail)?;
     for a in &stack {
-        expect_state(ctx, a, "not-installed", "after a cascading package.uninstall").await?;
+        expect_state(
+            ctx,
+            a,
+            "not-installed",
+            "after a cascading package.uninstall",
+        )
+        .await?;
     }
     let direct = deps
         .iter()
@@ -196,9 +209,12 @@ async fn dependent_side(
         fault(ctx, f, "unhealthy").await?;
         let judged = async {
             wait_health(ctx, req, "unhealthy", |h, _| h == "unhealthy").await?;
-            wait_health(ctx, &suite.app, "degraded naming its requirement", |h, r| {
-                h == "degraded" && r.contains(req.as_str())
-            })
+            wait_health(
+                ctx,
+                &suite.app,
+                "degraded naming its requirement",
+                |h, r| h == "degraded" && r.contains(req.as_str()),
+            )
             .await?;
             expect_state(ctx, &suite.app, "running", "while degraded").await?;
             Ok::<(), Outcome>(())

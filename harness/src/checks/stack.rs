@@ -113,7 +113,10 @@ pub fn ids(v: &Value, key: &str) -> Check<Vec<AppId>> {
 
 /// Comma-separated ids.
 pub fn join(apps: &[AppId]) -> String {
-    apps.iter().map(AppId::as_str).collect::<Vec<_>>().join(", ")
+    apps.iter()
+        .map(AppId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Starts (or installs, when `install`) each app, requirements first, and waits until each is
@@ -180,7 +183,10 @@ mod tests {
     fn requirements_come_first() {
         let s = lab();
         assert_eq!(
-            requirements_first(&[id("explorer"), id("wallet"), id("index"), id("chain")], &s),
+            requirements_first(
+                &[id("explorer"), id("wallet"), id("index"), id("chain")],
+                &s
+            ),
             [id("chain"), id("index"), id("explorer"), id("wallet")]
         );
     }

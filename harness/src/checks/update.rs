@@ -76,7 +76,9 @@ pub async fn remove_manifest(ctx: &NodeCtx, app: &AppId) -> Check<bool> {
 async fn apply(ctx: &NodeCtx, app: &AppId, want_change: bool, what: &str) -> Check<Value> {
     let before = expect_state(ctx, app, "running", &format!("before {what}")).await?;
     let since = ctx.node_now().await?;
-    let r = ctx.rpc("package.update", json!({"id": app.as_str()})).await?;
+    let r = ctx
+        .rpc("package.update", json!({"id": app.as_str()}))
+        .await?;
     let changed = r.get("changed").and_then(Value::as_bool);
     let restarted = r.get("restarted").and_then(Value::as_bool);
     if changed != Some(want_change) || restarted != Some(want_change) {
@@ -89,7 +91,11 @@ async fn apply(ctx: &NodeCtx, app: &AppId, want_change: bool, what: &str) -> Che
     if same == want_change {
         return Err(fail(format!(
             "{what}: the container {} (changed={want_change})",
-            if same { "was not restarted" } else { "was restarted" }
+            if same {
+                "was not restarted"
+            } else {
+                "was restarted"
+            }
         )));
     }
     let starts = ctx.starts_since(app, &since).await?;

@@ -43,7 +43,10 @@ pub fn blocked(
 
 async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
     if case.state == State::ApiContract {
-        return checks::api_contract(ctx).await.err().unwrap_or(Outcome::Pass);
+        return checks::api_contract(ctx)
+            .await
+            .err()
+            .unwrap_or(Outcome::Pass);
     }
     let Some(suite) = spec.suites.get(&case.app) else {
         return Outcome::Error(format!("no suite for {}", case.app));
@@ -166,7 +169,8 @@ impl NodeRun {
             let outcome = tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case))
                 .await
                 .unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
-            if case.state.changes_node() && matches!(outcome, Outcome::Fail(_) | Outcome::Error(_)) {
+            if case.state.changes_node() && matches!(outcome, Outcome::Fail(_) | Outcome::Error(_))
+            {
                 restore_after(&self.ctx, &self.spec, outcome).await
             } else {
                 outcome
@@ -229,7 +233,13 @@ impl NodeRun {
                     } else {
                         outcomes
                             .into_iter()
-                            .map(|x| if x == Outcome::Pass { x } else { restored.clone() })
+                            .map(|x| {
+                                if x == Outcome::Pass {
+                                    x
+                                } else {
+                                    restored.clone()
+                                }
+                            })
                             .collect()
                     }
                 }

@@ -12,8 +12,7 @@ use std::{
 use toml::Spanned;
 
 use super::{
-    DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget,
-    FaultControl, UpdateSpec,
+    DataProbe, DataRule, FaultControl, Probe, Suite, UiProbe, UiTarget, UpdateSpec,
     wire::{WireData, WireFault, WireProbe, WireSuite, WireUi, WireUpdate},
 };
 use crate::model::{AppId, State};
@@ -551,7 +550,11 @@ fn json_expect(
         ));
     };
     let Some(expected) = t.get("value") else {
-        return Err(cx.err(v.span(), &format!("{table}.expect.value"), format!("missing; {shape}")));
+        return Err(cx.err(
+            v.span(),
+            &format!("{table}.expect.value"),
+            format!("missing; {shape}"),
+        ));
     };
     let p = pointer(cx, &format!("{table}.expect.pointer"), v.span(), p)?;
     let json = serde_json::to_value(expected).map_err(|e| {

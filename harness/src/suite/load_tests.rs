@@ -587,3 +587,112 @@ fn the_shipped_lab_chain_suite_says_what_the_contract_says() {
     let wallet = lab.iter().find(|s| s.app.as_str() == "lab-wallet").unwrap();
     assert_eq!(wallet.requires, vec![app("lab-chain")]);
 }
+
+#[test]
+fn update_needs_a_table_with_both_probe_lists_and_a_shell_safe_image() {
+    let no_update = format!("{BASE}{PROBES}[not_applicable]\nupdate = \"no second image\"\n");
+    assert!(ok(&no_update).update.is_none());
+    let table = |image: &str, lists: &str| {
+        format!("{BASE}{PROBES}\n[update]\nimage = \"{image}\"\n{lists}")
+    };
+    let both =
+        "[[update.before]]\nkind = \"tcp\"\nport = 1\n[[update.after]]\nkind = \"tcp\"\nport = 2\n";
+    let u = ok(&table("localhost/lab-app:v2", both)).update.unwrap();
+    assert_eq!(u.image, "localhost/lab-app:v2");
+    assert_eq!((u.before.len(), u.after.len()), (1, 1));
+    assert_eq!(
+        refuse(&table("img;rm -rf /", both)),
+        "failed to load suite suites/lab/lab-chain.toml:13: key `update.image`: \"img;rm -rf /\" is \
+         not an image reference ([A-Za-z0-9./:_@-], not starting with -)"
+    );
+    assert_eq!(
+        refuse(&table("-x", both)),
+        "failed to load suite suites/lab/lab-chain.toml:13: key `update.image`: \"-x\" is not an \
+         image reference ([A-Za-z0-9./:_@-], not starting with -)"
+    );
+    assert_eq!(
+        refuse(&table(
+            "img",
+            "[[update.after]]\nkind = \"tcp\"\nport = 2\n"
+        )),
+        "failed to load suite suites/lab/lab-chain.toml:12: key `update`: needs at least one \
+         [[update.before]] and one [[update.after]] probe (how to tell the two versions apart)"
+    );
+    assert_eq!(
+        refuse(&table(
+            "img",
+            "[[update.before]]\nkind = \"tcp\"\n[[update.after]]\nkind = \"tcp\"\nport = 2\n"
+        )),
+        "failed to load suite suites/lab/lab-chain.toml:14: key `update.before.port`: missing key \
+         `port` (required by kind \"tcp\")"
+    );
+}
+
+#[test]
+fn fault_takes_exactly_one_port() {
+    let with = |t: &str| format!("{BASE}{PROBES}\n[fault]\n{t}");
+    assert_eq!(
+        ok(&with("http_port = 18443\n")).fault,
+        Some(crate::suite::FaultControl::Http(18443))
+    );
+    assert_eq!(
+        ok(&with("tcp_port = 50001\n")).fault,
+        Some(crate::suite::FaultControl::Tcp(50001))
+    );
+    assert_eq!(
+        refuse(&with("http_port = 1\ntcp_port = 2\n")),
+        "failed to load suite suites/lab/lab-chain.toml:12: key `fault`: needs exactly one of \
+         http_port and tcp_port"
+    );
+    assert_eq!(
+        refuse(&with("http_port = 0\n")),
+        "failed to load suite suites/lab/lab-chain.toml:13: key `fault.http_port`: port must be \
+         between 1 and 65535, got 0"
+    );
+}
+
+#[test]
+fn required_stack_must_have_something_to_check_or_be_declared_na() {
+    let shipped = load_catalog(&workspace_root().join("suites"), "release").unwrap();
+    let lonely = shipped
+        .iter()
+        .find(|s| s.app.as_str() == "filebrowser")
+        .unwrap();
+    assert!(lonely.not_applicable.contains_key(&State::RequiredStack));
+    let mut alone = lonely.clone();
+    alone.not_applicable.remove(&State::RequiredStack);
+    assert_eq!(
+        super::required_stack_applies(&alone, std::slice::from_ref(&alone))
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "failed to load suite {}:1: key `not_applicable.required-stack`: state required-stack \
+             applies but filebrowser neither requires an app nor is required by one (declare \
+             not_applicable.required-stack with the reason)",
+            alone.path.display()
+        )
+    );
+    let lab = load_catalog(&workspace_root().join("suites"), "lab").unwrap();
+    let mut wallet = lab
+        .iter()
+        .find(|s| s.app.as_str() == "lab-wallet")
+        .unwrap()
+        .clone();
+    let mut chain = lab
+        .iter()
+        .find(|s| s.app.as_str() == "lab-chain")
+        .unwrap()
+        .clone();
+    assert!(super::required_stack_applies(&wallet, &lab).is_ok());
+    chain.fault = None;
+    wallet.not_applicable.remove(&State::RequiredStack);
+    assert!(
+        super::required_stack_applies(&wallet, &[chain, wallet.clone()])
+            .unwrap_err()
+            .to_string()
+            .ends_with(
+                "state required-stack needs a [fault] in lab-chain's suite to make it unhealthy \
+                 (or declare not_applicable.required-stack with the reason)"
+            )
+    );
+}
