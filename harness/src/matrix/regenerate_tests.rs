@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::matrix::results::Results;
+use crate::reporter::Results;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -193,7 +193,8 @@ fn synthetic(
     let mut cases = vec![serde_json::json!({
         "name": "L0::workspace::cargo-test", "layer": "L0", "app": "workspace",
         "check": "cargo-test", "node": "local", "iteration": 1, "outcome": "pass",
-        "message": "40 passed, 0 failed, 0 ignored"
+        "message": "40 passed, 0 failed, 0 ignored", "duration_ms": 1000,
+        "started_at": "2026-11-29T09:30:00Z"
     })];
     for it in 1..=iterations {
         for node in nodes {
@@ -207,7 +208,8 @@ fn synthetic(
                     cases.push(serde_json::json!({
                         "name": format!("{}::{app}::{state}", state.layer()), "layer": state.layer().to_string(),
                         "app": app, "check": state.as_str(), "node": node, "iteration": it,
-                        "outcome": outcome, "message": ""
+                        "outcome": outcome, "message": "", "duration_ms": 10,
+                        "started_at": "2026-11-29T09:31:00Z"
                     }));
                 }
             }
@@ -215,7 +217,8 @@ fn synthetic(
     }
     let verdict = if odd.is_empty() { "passed" } else { "failed" };
     let v = serde_json::json!({
-        "run_id": "r1", "command": "gate", "fleet": "lab", "started_at": "s", "finished_at": "f",
+        "run_id": "r1", "command": "gate", "fleet": "lab", "started_at": "2026-11-29T09:30:00Z",
+        "finished_at": "2026-11-29T09:41:12Z",
         "iterations": iterations, "nodes": nodes, "required_layers": ["L0", "L1", "L2", "L3"],
         "apps": apps, "not_applicable": [], "cases": cases,
         "totals": {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}, "verdict": verdict

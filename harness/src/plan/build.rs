@@ -45,9 +45,9 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotApplicable {
     /// The app.
-    pub app: String,
-    /// The state (kebab-case).
-    pub state: String,
+    pub app: AppId,
+    /// The state.
+    pub state: State,
     /// Why it does not apply.
     pub reason: String,
 }
@@ -133,8 +133,8 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
             }
             if let Some(reason) = suite.not_applicable.get(&state) {
                 not_applicable.push(NotApplicable {
-                    app: app.to_string(),
-                    state: state.to_string(),
+                    app: app.clone(),
+                    state,
                     reason: reason.clone(),
                 });
             } else {
@@ -289,6 +289,7 @@ pub(crate) mod tests {
                 filter: filter.map(str::to_owned),
                 ..Default::default()
             },
+            ..Selection::default()
         }
     }
 
@@ -337,8 +338,8 @@ reboot L3::lab-chain::reboot L3::lab-wallet::reboot"
         assert_eq!(
             p.not_applicable,
             vec![NotApplicable {
-                app: "lab-chain".into(),
-                state: "reinstall".into(),
+                app: AppId::new("lab-chain").unwrap(),
+                state: State::Reinstall,
                 reason: "companion".into()
             }]
         );
