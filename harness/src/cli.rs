@@ -131,3 +131,49 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("harness").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn rerun_failed_and_message_format_parse_on_run_and_gate() {
+        let Command::Gate(g) = parse(&["gate", "--rerun-failed", "--message-format", "json"])
+            .unwrap()
+            .command
+        else {
+            panic!("not gate");
+        };
+        assert!(g.select.rerun_failed);
+        assert_eq!(g.select.message_format, MessageFormat::Json);
+        let Command::Run(r) = parse(&["run", "--rerun-failed"]).unwrap().command else {
+            panic!("not run");
+        };
+        assert!(r.select.rerun_failed && r.apps.is_empty());
+        assert_eq!(r.select.message_format, MessageFormat::Human);
+    }
+
+    #[test]
+    fn rerun_failed_refuses_what_it_takes_from_the_previous_run() {
+        for args in [
+            &["gate", "--rerun-failed", "--iterations", "3"][..],
+            &["gate", "--rerun-failed", "restart"],
+            &["gate", "--rerun-failed", "--required", "L1"],
+            &["gate", "--rerun-failed", "--node", "lab-228"],
+            &["gate", "--rerun-failed", "--layer", "L3"],
+            &["run", "--rerun-failed", "lab-chain"],
+            &["run", "--rerun-failed", "--filter", "stop"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{args:?}"
+            );
+        }
+    }
+}

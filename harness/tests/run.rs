@@ -391,3 +391,131 @@ async fn rerun_failed_runs_exactly_the_cases_that_did_not_pass_and_says_so() {
     let results = std::fs::read_to_string(out.join("results.json")).unwrap();
     assert!(results.contains("\"rerun_of\": \"RUNID\""), "{results}");
 }
+
+#[test]
+fn list_rerun_failed_lists_exactly_the_cases_that_did_not_pass_in_latest() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let reports = TempDir::new("reports-list-rerun");
+    let run = reports.0.join("20261129T093000Z-1a2b");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::copy(
+        root.join("harness/tests/fixtures/matrix/results.json"),
+        run.join("results.json"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("20261129T093000Z-1a2b", reports.0.join("latest")).unwrap();
+    // `list` plans only: it reads fleet.toml and the suites and contacts no node.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("--fleet-file")
+        .arg(root.join("fleet.toml"))
+        .args(["list", "--rerun-failed", "--reports"])
+        .arg(&reports.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "L2::lab-wallet::ui: test\nL3::lab-wallet::reinstall: test\nL3::lab-chain::daemon-restart: test\n"
+    );
+}
+
+/// `harness run --message-format json` interrupted by SIGINT: stdout carries the events as JSON
+/// lines (the same as events.jsonl), the run ends cancelled with exit 130, and the reports are
+/// written. The node is 127.0.0.1 on port 22, which the fleet file cannot change: whatever answers
+/// there, each iteration ends quickly in an error, so the run is long only by its iterations.
+#[test]
+fn sigint_cancels_a_json_run_and_still_writes_the_reports() {
+    use std::io::BufRead;
+
+    let dir = TempDir::new("sigint");
+    let fleet = dir.0.join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        format!(
+            "default = \"loop\"\n\n[fleet.loop]\ncatalog = \"lab\"\ndaemon_unit = \"orchestrator.service\"\n\
+             app_user = \"root\"\nssh_user = \"root\"\nssh_key = \"{0}/key\"\nknown_hosts = \"{0}/known_hosts\"\n\
+             orchestrator_port = 1\npassword = {{ env = \"HARNESS_TEST_SIGINT_PASSWORD\" }}\n\n\
+             [[fleet.loop.node]]\nname = \"n1\"\naddress = \"127.0.0.1\"\n",
+            dir.0.display()
+        ),
+    )
+    .unwrap();
+    let suites = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
+    let reports = dir.0.join("reports");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("--fleet-file")
+        .arg(&fleet)
+        .arg("--suites")
+        .arg(&suites)
+        .args([
+            "run",
+            "lab-chain",
+            "--layer",
+            "L1",
+            "--filter",
+            "L1::lab-chain::rpc",
+            "--exact",
+            "--iterations",
+            "20000",
+            "--message-format",
+            "json",
+            "--reports",
+        ])
+        .arg(&reports)
+        .env("HARNESS_TEST_SIGINT_PASSWORD", PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let first_finished = line.contains("\"event\":\"case-finished\"");
+        stdout.push(line);
+        if first_finished {
+            break;
+        }
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    stdout.extend(lines.map(Result::unwrap));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(harness::exit::CANCELLED));
+
+    let events: Vec<harness::reporter::TestEvent> = stdout
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(matches!(events[0].kind, EventKind::RunStarted { .. }));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::RunCancelled { .. }))
+    );
+    assert!(matches!(
+        events.last().unwrap().kind,
+        EventKind::RunFinished { .. }
+    ));
+    let latest = reports.join("latest");
+    let file = std::fs::read_to_string(latest.join("events.jsonl")).unwrap();
+    assert_eq!(
+        file,
+        stdout.join("\n") + "\n",
+        "stdout and events.jsonl differ"
+    );
+    let r =
+        Results::from_json(&std::fs::read_to_string(latest.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r.verdict, Verdict::Cancelled);
+    assert_eq!(r.cases.len(), 20_000, "every planned case is reported");
+    assert!(r.totals.skipped > 0 && r.totals.passed == 0);
+    let summary = std::fs::read_to_string(latest.join("summary.md")).unwrap();
+    assert!(summary.contains("- Verdict: **cancelled**"), "{summary}");
+}

@@ -301,3 +301,35 @@ fn the_committed_testing_md_has_one_lab_block_and_keeps_its_intro() {
     let intro = &text[..text.find("<!-- matrix:begin fleet=lab -->").unwrap()];
     assert_eq!(render(&recorded(), &text), format!("{intro}{}", golden()));
 }
+
+#[test]
+fn a_rerun_says_in_its_block_that_it_is_not_a_full_gate() {
+    let mut r = synthetic(20, &["lab-228", "lab-198"], &[], "pass");
+    r.rerun_of = Some("20261129T093000Z-1a2b".into());
+    let md = render(&r, "");
+    assert!(
+        md.contains(
+            "> **rerun of 20261129T093000Z-1a2b: not a full gate.** Only the cases that did not pass in `20261129T093000Z-1a2b` ran; it can never stand in for a gate.\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| rerun | rerun of 20261129T093000Z-1a2b: not a full gate |"),
+        "{md}"
+    );
+    assert_eq!(
+        gate_lines(&md)[0],
+        "- [ ] full gate: rerun of 20261129T093000Z-1a2b: not a full gate"
+    );
+    // Regenerating from the same rerun changes nothing.
+    assert_eq!(render(&r, &md), md);
+}
+
+#[test]
+fn a_cancelled_run_never_ticks_the_verdict() {
+    let mut r = synthetic(20, &["lab-228", "lab-198"], &[], "pass");
+    r.verdict = crate::reporter::Verdict::Cancelled;
+    let md = render(&r, "");
+    assert!(md.contains("| verdict | cancelled |"), "{md}");
+    assert_eq!(gate_lines(&md)[6], "- [ ] verdict passed: cancelled");
+}

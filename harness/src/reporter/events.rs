@@ -3,7 +3,8 @@
 //! The runner sends, in order: `RunStarted` once; per case `CaseStarted`, maybe `CaseSlow`, then
 //! `CaseFinished`; `NodeError` when a whole node cannot be reached in an iteration (its cases
 //! still each get a `CaseFinished` with an error); `RunCancelled` at most once, when the run is
-//! interrupted (no case starts after it); `RunFinished` once, last.
+//! interrupted (no step of a node starts after it); `RunFinished` once, last. Planned cases with no
+//! `CaseFinished` by `RunFinished` are settled by the `Reporter`.
 //!
 //! The same types are the lines of `events.jsonl` and of `--message-format json`: one JSON object
 //! per event, `event` naming the variant in kebab-case, durations in whole milliseconds.
@@ -121,7 +122,7 @@ pub enum EventKind {
         /// Why.
         message: String,
     },
-    /// The run was interrupted: no case starts after this; the running ones finish.
+    /// The run was interrupted: no new step starts on any node; the running cases finish.
     RunCancelled {
         /// Why (`interrupted (SIGINT)`).
         reason: String,

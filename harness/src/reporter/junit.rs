@@ -42,9 +42,11 @@ pub fn render_junit(results: &Results) -> String {
             let check = &c.case.name.check;
             let mut tc = match c.outcome {
                 OutcomeKind::Pass => TestCase::success(check, time),
-                OutcomeKind::Fail => TestCase::failure(check, time, "fail", &c.message),
-                OutcomeKind::Error => TestCase::error(check, time, "error", &c.message),
-                OutcomeKind::Skipped => TestCase::skipped_with_cause(check, "skipped", &c.message),
+                OutcomeKind::Fail => TestCase::failure(check, time, c.outcome.word(), &c.message),
+                OutcomeKind::Error => TestCase::error(check, time, c.outcome.word(), &c.message),
+                OutcomeKind::Skipped => {
+                    TestCase::skipped_with_cause(check, c.outcome.word(), &c.message)
+                }
             };
             tc.set_classname(&format!("{}.{}", c.case.name.layer, c.case.name.app));
             if !c.output.is_empty() {

@@ -94,15 +94,10 @@ pub async fn run(spec: RunSpec, tx: UnboundedSender<TestEvent>) {
         l0: spec.plan.l0,
         cases: spec.plan.cases().iter().map(|c| c.name.clone()).collect(),
     });
-    let watcher = {
-        let (cancel, em) = (spec.cancel.clone(), em.clone());
-        tokio::spawn(async move {
-            let reason = cancel.cancelled().await;
-            em.emit(EventKind::RunCancelled { reason });
-        })
-    };
+    let mut told = false;
     if spec.plan.l0 && !spec.cancel.is_cancelled() {
-        run_l0(&spec.workspace_root, &em).await;
+        let l0 = run_l0(&spec.workspace_root, &em);
+        watching(l0, &spec.cancel, &em, &mut told).await;
     }
     let spec = Arc::new(spec);
     let mut tasks = tokio::task::JoinSet::new();
@@ -111,10 +106,35 @@ pub async fn run(spec: RunSpec, tx: UnboundedSender<TestEvent>) {
     }
     // A node task that panicked leaves its cases unfinished: the reporter counts them against
     // the plan and records each as an error.
-    while tasks.join_next().await.is_some() {}
-    watcher.abort();
-    let _ = watcher.await;
+    let nodes = async { while tasks.join_next().await.is_some() {} };
+    watching(nodes, &spec.cancel, &em, &mut told).await;
+    if spec.cancel.is_cancelled() && !told {
+        // Cancelled while nothing was watching (between L0 and the nodes, or as they ended).
+        em.emit(EventKind::RunCancelled {
+            reason: spec.cancel.cancelled().await,
+        });
+    }
     em.emit(EventKind::RunFinished {
         duration: em.start.elapsed(),
     });
+}
+
+/// Awaits `work`; when the run is cancelled meanwhile, sends `RunCancelled` at once (once per run,
+/// `told` remembers) and keeps awaiting: running cases finish, the runner starts no new ones.
+async fn watching(
+    work: impl std::future::Future<Output = ()>,
+    cancel: &Cancel,
+    em: &Emitter,
+    told: &mut bool,
+) {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            () = &mut work => return,
+            reason = cancel.cancelled(), if !*told => {
+                *told = true;
+                em.emit(EventKind::RunCancelled { reason });
+            }
+        }
+    }
 }
