@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{lab::LabCommand, model::Layer};
 
@@ -64,18 +64,35 @@ pub struct SelectArgs {
     /// Where reports go (default: reports/ next to the fleet file).
     #[arg(long)]
     pub reports: Option<PathBuf>,
+    /// Run only the cases that did not pass in reports/latest, on its fleet and nodes, for its
+    /// iterations; the run is marked a rerun, never a full gate.
+    #[arg(long, conflicts_with_all = ["layer", "node", "exact", "skip"])]
+    pub rerun_failed: bool,
+    /// How the run is shown on stdout: `human` (console) or `json` (the events.jsonl lines).
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+/// `--message-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// The console: progress bars on a terminal, a line per case otherwise.
+    Human,
+    /// One JSON object per event and line, as in `reports/<run-id>/events.jsonl`.
+    Json,
 }
 
 /// `harness run` / `harness list`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Apps whose suites run (`list`: default all).
+    #[arg(conflicts_with = "rerun_failed")]
     pub apps: Vec<String>,
     /// Case-name filter (substring, or exact with --exact).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rerun_failed")]
     pub filter: Option<String>,
     /// Iterations.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, conflicts_with = "rerun_failed")]
     pub iterations: u32,
     /// The selection.
     #[command(flatten)]
@@ -86,12 +103,18 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
     /// Case-name filter (substring, or exact with --exact).
+    #[arg(conflicts_with = "rerun_failed")]
     pub filter: Option<String>,
     /// Iterations.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, conflicts_with = "rerun_failed")]
     pub iterations: u32,
     /// Layers that must pass on every node in every iteration.
-    #[arg(long, value_delimiter = ',', default_value = "L0,L1,L2,L3")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "L0,L1,L2,L3",
+        conflicts_with = "rerun_failed"
+    )]
     pub required: Vec<Layer>,
     /// The selection.
     #[command(flatten)]
@@ -107,4 +130,50 @@ pub struct MatrixArgs {
     /// TESTING.md to write (default: TESTING.md next to the fleet file).
     #[arg(long)]
     pub output: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("harness").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn rerun_failed_and_message_format_parse_on_run_and_gate() {
+        let Command::Gate(g) = parse(&["gate", "--rerun-failed", "--message-format", "json"])
+            .unwrap()
+            .command
+        else {
+            panic!("not gate");
+        };
+        assert!(g.select.rerun_failed);
+        assert_eq!(g.select.message_format, MessageFormat::Json);
+        let Command::Run(r) = parse(&["run", "--rerun-failed"]).unwrap().command else {
+            panic!("not run");
+        };
+        assert!(r.select.rerun_failed && r.apps.is_empty());
+        assert_eq!(r.select.message_format, MessageFormat::Human);
+    }
+
+    #[test]
+    fn rerun_failed_refuses_what_it_takes_from_the_previous_run() {
+        for args in [
+            &["gate", "--rerun-failed", "--iterations", "3"][..],
+            &["gate", "--rerun-failed", "restart"],
+            &["gate", "--rerun-failed", "--required", "L1"],
+            &["gate", "--rerun-failed", "--node", "lab-228"],
+            &["gate", "--rerun-failed", "--layer", "L3"],
+            &["run", "--rerun-failed", "lab-chain"],
+            &["run", "--rerun-failed", "--filter", "stop"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{args:?}"
+            );
+        }
+    }
 }

@@ -8,3 +8,5 @@ pub const FAILED: i32 = 1;
 pub const USAGE: i32 = 2;
 /// Only infrastructure errors: the fleet could not be reached.
 pub const INFRASTRUCTURE: i32 = 3;
+/// The run was cancelled (Ctrl-C): 128 + SIGINT, as a shell reports it.
+pub const CANCELLED: i32 = 130;

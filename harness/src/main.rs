@@ -11,14 +11,14 @@ use harness::{
     error::Error,
     exit,
     fleet::{FleetFile, Redactor, find_fleet_file},
-    model::{AppId, Layer},
-    plan::{Selection, plan},
-    reporter::{Console, Results, render_table, write_reports},
-    runner::{RunSpec, run},
+    model::{AppId, Layer, OutcomeKind},
+    plan::{Rerun, Selection, plan},
+    reporter::{Console, Output, Reporter, Results, Timestamp, Verdict},
+    runner::{Cancel, RunSpec, run},
     suite::load_catalog,
 };
 
-use harness::cli::{Cli, Command, SelectArgs};
+use harness::cli::{Cli, Command, MessageFormat, SelectArgs};
 
 fn main() {
     let cli = Cli::parse();
@@ -34,7 +34,7 @@ fn main() {
 
 fn run_id() -> String {
     let now = SystemTime::now();
-    let stamp = harness::reporter::rfc3339(now).replace(['-', ':'], "");
+    let stamp = Timestamp::from(now).to_string().replace(['-', ':'], "");
     let nanos = now
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -88,7 +88,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             return Ok(exit::PASSED);
         }
         Command::Run(a) => {
-            if a.apps.is_empty() {
+            if a.apps.is_empty() && !a.select.rerun_failed {
                 return Err(Error::Usage(
                     "harness run needs at least one app (harness list shows them)".into(),
                 ));
@@ -128,30 +128,60 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let fleet = fleet_file.select(job.select.fleet.as_deref())?.clone();
-    let nodes = fleet.select_nodes(&job.select.node)?;
+    let reports = job
+        .select
+        .reports
+        .clone()
+        .unwrap_or_else(|| root.join("reports"));
+    let rerun = if job.select.rerun_failed {
+        Some(Rerun::of(&previous_results(&reports)?)?)
+    } else {
+        None
+    };
+    let fleet_name = match (&rerun, job.select.fleet.as_deref()) {
+        (Some(r), Some(named)) if named != r.fleet => {
+            return Err(Error::Usage(format!(
+                "--rerun-failed reruns run {} of fleet {}, not fleet {named}",
+                r.of, r.fleet
+            )));
+        }
+        (Some(r), _) => Some(r.fleet.as_str()),
+        (None, named) => named,
+    };
+    let fleet = fleet_file.select(fleet_name)?.clone();
+    let node_names = match &rerun {
+        Some(r) => r.nodes.iter().map(|n| n.0.clone()).collect(),
+        None => job.select.node.clone(),
+    };
+    let nodes = fleet.select_nodes(&node_names)?;
     let suites_dir = cli.suites.clone().unwrap_or_else(|| root.join("suites"));
     let suites = load_catalog(&suites_dir, &fleet.catalog)?;
-    let apps = job
-        .apps
-        .iter()
-        .map(|a| AppId::new(a).map_err(|e| Error::Usage(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut layers = job.select.layer.clone();
-    if job.command != "gate" && layers.is_empty() {
-        // L0 is the workspace's unit tests: a gate runs them, a one-app run does not.
-        layers = vec![Layer::L1, Layer::L2, Layer::L3];
-    }
-    let selection = Selection {
-        apps,
-        layers,
-        filter: libtest_mimic::Arguments {
-            filter: job.filter.clone(),
-            exact: job.select.exact,
-            skip: job.select.skip.clone(),
-            list: job.list_only,
-            ..Default::default()
-        },
+    let selection = match &rerun {
+        Some(r) => r.selection.clone(),
+        None => {
+            let apps = job
+                .apps
+                .iter()
+                .map(|a| AppId::new(a).map_err(|e| Error::Usage(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut layers = job.select.layer.clone();
+            if job.command != "gate" && layers.is_empty() {
+                // L0 is the workspace's unit tests: a gate runs them, a one-app run does not.
+                layers = vec![Layer::L1, Layer::L2, Layer::L3];
+            }
+            Selection {
+                apps,
+                layers,
+                filter: libtest_mimic::Arguments {
+                    filter: job.filter.clone(),
+                    exact: job.select.exact,
+                    skip: job.select.skip.clone(),
+                    list: job.list_only,
+                    ..Default::default()
+                },
+                only: None,
+            }
+        }
     };
     let plan = plan(&suites, &selection)?;
     if job.list_only {
@@ -161,10 +191,17 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
     let redactor = Redactor::default();
     let password = fleet.password.resolve()?;
     redactor.register(&password);
-    let required = job.required.unwrap_or_else(|| selection.layers());
+    let (iterations, required) = match &rerun {
+        Some(r) => (r.iterations, r.required_layers.clone()),
+        None => (
+            job.iterations.max(1),
+            job.required.unwrap_or_else(|| selection.layers()),
+        ),
+    };
     let spec = RunSpec {
         run_id: run_id(),
         command: job.command.to_owned(),
+        rerun_of: rerun.map(|r| r.of),
         fleet,
         nodes,
         password,
@@ -173,59 +210,97 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             .into_iter()
             .map(|s| (s.app.clone(), s))
             .collect::<BTreeMap<_, _>>(),
-        iterations: job.iterations.max(1),
+        iterations,
         required,
         case_timeout: Duration::from_secs(job.select.timeout),
         workspace_root: root.clone(),
         ssh_sessions: 4,
         redactor: redactor.clone(),
+        cancel: Cancel::default(),
     };
-    let reports = job
-        .select
-        .reports
-        .clone()
-        .unwrap_or_else(|| root.join("reports"));
-    execute(spec, &reports, redactor)
+    let output = match job.select.message_format {
+        MessageFormat::Human => Output::Human(Console::stdout(redactor.clone())),
+        MessageFormat::Json => Output::Json(Box::new(std::io::stdout())),
+    };
+    execute(
+        spec,
+        Reporter::new(output, redactor.clone()).with_reports(&reports),
+        &redactor,
+    )
 }
 
-/// Runs the plan, feeding the console and results, then writes the reports.
-fn execute(spec: RunSpec, reports: &Path, redactor: Redactor) -> Result<i32, Error> {
+/// `reports/latest/results.json`, which `--rerun-failed` reruns the failures of.
+fn previous_results(reports: &Path) -> Result<Results, Error> {
+    let path = reports.join("latest/results.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::Usage(format!(
+            "--rerun-failed needs a previous run: failed to read {}: {e}",
+            path.display()
+        ))
+    })?;
+    Results::from_json(&text).map_err(|e| {
+        Error::Usage(format!(
+            "--rerun-failed: failed to parse {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Runs the plan through the reporter, then writes the reports. The first Ctrl-C stops starting
+/// cases (the running ones finish); a second stops waiting for them.
+fn execute(spec: RunSpec, mut reporter: Reporter, redactor: &Redactor) -> Result<i32, Error> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| Error::Io {
         path: "tokio runtime".into(),
         source: e,
     })?;
-    let (results, console) = rt.block_on(async {
+    let cancel = spec.cancel.clone();
+    let mut report_error: Option<Error> = None;
+    rt.block_on(async {
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut console = Console::stdout(redactor.clone());
-        let mut results = Results::new();
         let runner = tokio::spawn(run(spec, tx));
-        while let Some(ev) = rx.recv().await {
-            console.event(&ev);
-            results.record(&ev, &redactor);
+        let mut take = |ev: &_| {
+            if let Err(e) = reporter.report_event(ev)
+                && report_error.is_none()
+            {
+                eprintln!("harness: {e}");
+                report_error = Some(e);
+            }
+        };
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => take(&ev),
+                    None => break,
+                },
+                Some(()) = async { match &mut interrupt { Some(s) => s.recv().await, None => None } } => {
+                    if cancel.is_cancelled() {
+                        eprintln!("harness: interrupted again: not waiting for the running cases");
+                        runner.abort();
+                        while let Ok(ev) = rx.try_recv() {
+                            take(&ev);
+                        }
+                        return;
+                    }
+                    cancel.cancel("interrupted (Ctrl-C)");
+                }
+            }
         }
         let _ = runner.await;
-        (results, console)
     });
-    let mut console = console;
-    let dir = write_reports(reports, &results, &redactor)?;
-    let mut tail = render_table(&results);
-    tail.insert_str(
-        0,
-        &format!(
-            "\nreports: {}\nharness peak memory: {}\n",
-            dir.display(),
-            peak_memory()
-        ),
-    );
-    let errors: Vec<_> = results
-        .cases
-        .iter()
-        .filter(|c| c.outcome == "error")
-        .collect();
-    if !errors.is_empty() && results.verdict == harness::reporter::Verdict::InfrastructureError {
+    // A case abandoned by a second Ctrl-C may hold a blocking SSH thread: do not wait for it.
+    rt.shutdown_background();
+    let finished = reporter.finish()?;
+    let results = &finished.results;
+    if results.verdict == Verdict::InfrastructureError {
         let mut by_node: BTreeMap<&str, &str> = BTreeMap::new();
-        for c in &errors {
-            by_node.entry(&c.node).or_insert(&c.message);
+        for c in results
+            .cases
+            .iter()
+            .filter(|c| c.outcome == OutcomeKind::Error)
+        {
+            by_node.entry(c.case.node.as_str()).or_insert(&c.message);
         }
         for (node, why) in by_node {
             eprintln!(
@@ -234,21 +309,8 @@ fn execute(spec: RunSpec, reports: &Path, redactor: Redactor) -> Result<i32, Err
             );
         }
     }
-    console.finish(&tail);
-    Ok(results.verdict.exit_code())
-}
-
-/// This process's peak resident memory (`VmHWM`), the figure the 100 MB budget is about.
-fn peak_memory() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or_else(
-            || "unknown".into(),
-            |kb| format!("{:.1} MB", kb as f64 / 1024.0),
-        )
+    match report_error {
+        Some(e) if results.verdict == Verdict::Passed => Err(e),
+        _ => Ok(finished.exit_code()),
+    }
 }

@@ -195,31 +195,25 @@ pub async fn api_contract(ctx: &NodeCtx) -> Check<()> {
         }
     };
     // A fresh session works until it is logged out, then never again.
-    let works = Expect {
-        what: "container-list with a fresh session",
-        body: req("container-list", json!({})),
-        session: true,
-        status: 200,
-        code: None,
-    };
     let (_, reply) = ctx
         .http
-        .raw_rpc(works.body.clone(), "application/json", Some(&logged_out))
+        .raw_rpc(
+            req("container-list", json!({})),
+            "application/json",
+            Some(&logged_out),
+        )
         .await?;
     if reply.as_ref().and_then(|r| r.get("result")).is_none() {
         return Err(Outcome::Fail(format!(
             "a fresh session cannot call container-list: {reply:?}"
         )));
     }
-    let out = Expect {
-        what: "auth.logout",
-        body: req("auth.logout", json!({})),
-        session: true,
-        status: 200,
-        code: None,
-    };
     ctx.http
-        .raw_rpc(out.body, "application/json", Some(&logged_out))
+        .raw_rpc(
+            req("auth.logout", json!({})),
+            "application/json",
+            Some(&logged_out),
+        )
         .await?;
     for method in METHODS {
         for (token, how) in [

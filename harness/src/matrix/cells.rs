@@ -1,7 +1,9 @@
 //! What each cell of the coverage matrix says, computed from the cases of one app and state.
 
-use super::results::{CaseOutcome, Results};
-use crate::model::{AppId, NodeName, State};
+use crate::{
+    model::{AppId, NodeName, OutcomeKind, State},
+    reporter::Results,
+};
 
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,24 +38,27 @@ pub fn cell(results: &Results, app: &AppId, state: State) -> Cell {
     let cases: Vec<_> = results
         .cases
         .iter()
-        .filter(|c| c.layer == state.layer() && c.app == app.as_str() && c.check == state.as_str())
+        .filter(|c| {
+            let n = &c.case.name;
+            n.layer == state.layer() && n.app == app.as_str() && n.check == state.as_str()
+        })
         .collect();
     let ran: Vec<_> = cases
         .iter()
-        .filter(|c| c.outcome != CaseOutcome::Skipped)
+        .filter(|c| c.outcome != OutcomeKind::Skipped)
         .collect();
     if ran.is_empty() {
         return Cell::NotRun;
     }
     let passed = ran
         .iter()
-        .filter(|c| c.outcome == CaseOutcome::Pass)
+        .filter(|c| c.outcome == OutcomeKind::Pass)
         .count();
     let expected = results.iterations as usize * results.nodes.len();
     let only: Vec<NodeName> = results
         .nodes
         .iter()
-        .filter(|n| ran.iter().any(|c| &c.node == *n))
+        .filter(|n| ran.iter().any(|c| &c.case.node == *n))
         .cloned()
         .collect();
     if passed >= expected && passed == cases.len() {

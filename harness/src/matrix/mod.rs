@@ -1,6 +1,6 @@
 //! The coverage matrix: TESTING.md regenerated from `results.json`.
 //!
-//! `results` reads the run, `cells` decides each app x state cell, `render` is the pure
+//! `results` reads the run (the reporter's `Results`, checked), `cells` decides each app x state cell, `render` is the pure
 //! generator, `markers` keeps hand-written text apart from generated blocks, and `regenerate` is
 //! the file-touching shell.
 
@@ -12,4 +12,3 @@ mod results;
 
 pub use regenerate::{MatrixError, regenerate};
 pub use render::render;
-pub use results::{CaseOutcome, CaseRecord, NotApplicable, Results, Verdict};

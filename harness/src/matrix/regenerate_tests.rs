@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::matrix::results::Results;
+use crate::reporter::Results;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -159,7 +159,7 @@ fn refuses_results_naming_the_file_and_the_fault() {
         .split(" at line")
         .next()
         .unwrap(),
-        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `reboot`, `daemon-restart`"
+        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `api-contract`"
     );
     let err = regenerate(
         &fixture("missing.json"),
@@ -193,12 +193,18 @@ fn synthetic(
     let mut cases = vec![serde_json::json!({
         "name": "L0::workspace::cargo-test", "layer": "L0", "app": "workspace",
         "check": "cargo-test", "node": "local", "iteration": 1, "outcome": "pass",
-        "message": "40 passed, 0 failed, 0 ignored"
+        "message": "40 passed, 0 failed, 0 ignored", "duration_ms": 1000,
+        "started_at": "2026-11-29T09:30:00Z"
     })];
     for it in 1..=iterations {
         for node in nodes {
-            for app in apps {
-                for state in crate::model::State::ALL {
+            let node_case =
+                std::iter::once((crate::plan::NODE_APP, crate::model::State::ApiContract));
+            let per_app = apps
+                .into_iter()
+                .flat_map(|app| crate::model::State::per_app().map(move |s| (app, s)));
+            for (app, state) in per_app.chain(node_case) {
+                {
                     let outcome = if odd.contains(&(app, state.as_str(), node)) {
                         odd_outcome
                     } else {
@@ -207,7 +213,8 @@ fn synthetic(
                     cases.push(serde_json::json!({
                         "name": format!("{}::{app}::{state}", state.layer()), "layer": state.layer().to_string(),
                         "app": app, "check": state.as_str(), "node": node, "iteration": it,
-                        "outcome": outcome, "message": ""
+                        "outcome": outcome, "message": "", "duration_ms": 10,
+                        "started_at": "2026-11-29T09:31:00Z"
                     }));
                 }
             }
@@ -215,7 +222,8 @@ fn synthetic(
     }
     let verdict = if odd.is_empty() { "passed" } else { "failed" };
     let v = serde_json::json!({
-        "run_id": "r1", "command": "gate", "fleet": "lab", "started_at": "s", "finished_at": "f",
+        "run_id": "r1", "command": "gate", "fleet": "lab", "started_at": "2026-11-29T09:30:00Z",
+        "finished_at": "2026-11-29T09:41:12Z",
         "iterations": iterations, "nodes": nodes, "required_layers": ["L0", "L1", "L2", "L3"],
         "apps": apps, "not_applicable": [], "cases": cases,
         "totals": {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}, "verdict": verdict
@@ -232,7 +240,7 @@ fn gate_lines(md: &str) -> Vec<String> {
 }
 
 #[test]
-fn a_green_gate_over_both_nodes_ticks_every_box_and_fills_fifty_cells() {
+fn a_green_gate_over_both_nodes_ticks_every_box_and_fills_every_cell() {
     let md = render(&synthetic(20, &["lab-228", "lab-198"], &[], "pass"), "");
     assert_eq!(
         gate_lines(&md),
@@ -242,13 +250,13 @@ fn a_green_gate_over_both_nodes_ticks_every_box_and_fills_fifty_cells() {
             "- [x] required layers green: L0, L1, L2, L3 all passed",
             "- [x] no failures: 0 failed",
             "- [x] no errors: 0 errors (allowed only from hardware or the network, each explained)",
-            "- [x] every applicable cell ●: 50 of 50",
+            "- [x] every applicable cell ●: 71 of 71",
             "- [x] verdict passed: passed",
         ]
     );
-    assert_eq!(md.matches(" ● |").count(), 50);
+    assert_eq!(md.matches(" ● |").count(), 71);
     assert!(
-        md.contains("| L3 | lifecycle survival | yes | 1200 | 1200 | 0 | 0 | 0 | passed |  |"),
+        md.contains("| L3 | lifecycle survival | yes | 2000 | 2000 | 0 | 0 | 0 | passed |  |"),
         "{md}"
     );
 }
@@ -266,7 +274,7 @@ fn a_legacy_node_fails_exactly_its_daemon_restart_cells() {
     .map(|app| (app, "daemon-restart", "lab-198"))
     .collect();
     let md = render(&synthetic(20, &["lab-228", "lab-198"], &odd, "fail"), "");
-    assert_eq!(md.matches(" ● |").count(), 45);
+    assert_eq!(md.matches(" ● |").count(), 66);
     assert_eq!(md.matches(" ◐ 20/40 |").count(), 5);
     assert!(
         md.contains("| `L3::lab-index::daemon-restart` | lab-198 | fail | 20 of 20: 1-20 |  |"),
@@ -284,9 +292,9 @@ fn a_one_node_run_shows_the_node_and_leaves_both_nodes_unticked() {
     let mut r = synthetic(20, &["lab-228"], &[], "pass");
     r.nodes.push(crate::model::NodeName("lab-198".into()));
     let md = render(&r, "");
-    assert_eq!(md.matches(" ◐ lab-228 only |").count(), 50);
+    assert_eq!(md.matches(" ◐ lab-228 only |").count(), 71);
     assert_eq!(gate_lines(&md)[1], "- [ ] both nodes: results from lab-228");
-    assert_eq!(gate_lines(&md)[5], "- [ ] every applicable cell ●: 0 of 50");
+    assert_eq!(gate_lines(&md)[5], "- [ ] every applicable cell ●: 0 of 71");
 }
 
 #[test]
@@ -297,4 +305,36 @@ fn the_committed_testing_md_has_one_lab_block_and_keeps_its_intro() {
     assert!(text.contains("<!-- matrix:begin fleet=lab -->"));
     let intro = &text[..text.find("<!-- matrix:begin fleet=lab -->").unwrap()];
     assert_eq!(render(&recorded(), &text), format!("{intro}{}", golden()));
+}
+
+#[test]
+fn a_rerun_says_in_its_block_that_it_is_not_a_full_gate() {
+    let mut r = synthetic(20, &["lab-228", "lab-198"], &[], "pass");
+    r.rerun_of = Some("20261129T093000Z-1a2b".into());
+    let md = render(&r, "");
+    assert!(
+        md.contains(
+            "> **rerun of 20261129T093000Z-1a2b: not a full gate.** Only the cases that did not pass in `20261129T093000Z-1a2b` ran; it can never stand in for a gate.\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| rerun | rerun of 20261129T093000Z-1a2b: not a full gate |"),
+        "{md}"
+    );
+    assert_eq!(
+        gate_lines(&md)[0],
+        "- [ ] full gate: rerun of 20261129T093000Z-1a2b: not a full gate"
+    );
+    // Regenerating from the same rerun changes nothing.
+    assert_eq!(render(&r, &md), md);
+}
+
+#[test]
+fn a_cancelled_run_never_ticks_the_verdict() {
+    let mut r = synthetic(20, &["lab-228", "lab-198"], &[], "pass");
+    r.verdict = crate::reporter::Verdict::Cancelled;
+    let md = render(&r, "");
+    assert!(md.contains("| verdict | cancelled |"), "{md}");
+    assert_eq!(gate_lines(&md)[6], "- [ ] verdict passed: cancelled");
 }

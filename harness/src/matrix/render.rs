@@ -6,9 +6,11 @@ use std::fmt::Write as _;
 use super::{
     cells::{Cell, cell},
     markers,
-    results::{CaseOutcome, CaseRecord, Results, Verdict},
 };
-use crate::model::{AppId, Layer, NodeName, State};
+use crate::{
+    model::{AppId, CaseName, Layer, NodeName, OutcomeKind, State},
+    reporter::{CaseRecord, Results, Verdict},
+};
 
 /// The iterations the release gate asks for.
 pub const GATE_ITERATIONS: u32 = 20;
@@ -36,6 +38,14 @@ fn block(r: &Results) -> String {
         r.run_id
     );
     let _ = writeln!(out, "## Fleet `{}`\n", r.fleet);
+    if let Some(of) = &r.rerun_of {
+        let _ = writeln!(
+            out,
+            "> **{}.** Only the cases that did not pass in `{of}` ran; it can never stand in for \
+             a gate.\n",
+            rerun_note(of)
+        );
+    }
     run_section(&mut out, r);
     matrix_section(&mut out, r);
     layers_section(&mut out, r);
@@ -49,16 +59,17 @@ fn block(r: &Results) -> String {
 
 /// Where the numbers come from.
 fn run_section(out: &mut String, r: &Results) {
-    let finished = if r.finished_at.is_empty() {
-        "unfinished"
-    } else {
-        &r.finished_at
-    };
+    let finished = r
+        .finished_at
+        .map_or_else(|| "unfinished".to_owned(), |t| t.to_string());
     let _ = writeln!(out, "### Run\n");
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(out, "| run id | `{}` |", r.run_id);
     let _ = writeln!(out, "| date | {} to {finished} |", r.started_at);
     let _ = writeln!(out, "| command | `harness {}` |", r.command);
+    if let Some(of) = &r.rerun_of {
+        let _ = writeln!(out, "| rerun | {} |", rerun_note(of));
+    }
     let _ = writeln!(out, "| fleet | `{}` |", r.fleet);
     let _ = writeln!(out, "| iterations | {} |", r.iterations);
     let _ = writeln!(out, "| nodes | {} |", node_list(&r.nodes));
@@ -79,32 +90,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     for app in &r.apps {
         let mut row = format!("| {app} |");
         for s in State::per_app() {
-            let text = match cell(r, app, s) {
-                Cell::Full => "●".to_owned(),
-                Cell::NotRun => "○".to_owned(),
-                Cell::NotApplicable(reason) => {
-                    let n = match reasons.iter().position(|x| *x == reason) {
-                        Some(i) => i + 1,
-                        None => {
-                            reasons.push(reason);
-                            reasons.len()
-                        }
-                    };
-                    format!("n/a ({n})")
-                }
-                Cell::Partial {
-                    passed,
-                    expected,
-                    only,
-                } => {
-                    let per_node = r.iterations as usize * only.len();
-                    match only.is_empty() {
-                        false if passed == per_node => format!("◐ {} only", node_list(&only)),
-                        false => format!("◐ {passed}/{expected} ({} only)", node_list(&only)),
-                        true => format!("◐ {passed}/{expected}"),
-                    }
-                }
-            };
+            let text = cell_text(r, cell(r, app, s), &mut reasons);
             let _ = write!(row, " {text} |");
         }
         let _ = writeln!(out, "{row}");
@@ -115,14 +101,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     if contract != Cell::NotRun {
         let _ = writeln!(out, "Node-level, once per node and iteration:\n");
         let _ = writeln!(out, "| check | cell |\n|---|:-:|");
-        let text = match contract {
-            Cell::Full => "●".to_owned(),
-            Cell::Partial {
-                passed, expected, ..
-            } => format!("◐ {passed}/{expected}"),
-            Cell::NotRun => "○".to_owned(),
-            Cell::NotApplicable(reason) => format!("n/a: {}", one_line(&reason)),
-        };
+        let text = cell_text(r, contract, &mut reasons);
         let _ = writeln!(out, "| {} | {text} |\n", State::ApiContract.title());
     }
     if !reasons.is_empty() {
@@ -131,6 +110,36 @@ fn matrix_section(out: &mut String, r: &Results) {
             let _ = writeln!(out, "{}. {}", i + 1, one_line(reason));
         }
         out.push('\n');
+    }
+}
+
+/// One cell's text; an n/a reason is numbered into `reasons`.
+fn cell_text(r: &Results, c: Cell, reasons: &mut Vec<String>) -> String {
+    match c {
+        Cell::Full => "●".to_owned(),
+        Cell::NotRun => "○".to_owned(),
+        Cell::NotApplicable(reason) => {
+            let n = match reasons.iter().position(|x| *x == reason) {
+                Some(i) => i + 1,
+                None => {
+                    reasons.push(reason);
+                    reasons.len()
+                }
+            };
+            format!("n/a ({n})")
+        }
+        Cell::Partial {
+            passed,
+            expected,
+            only,
+        } => {
+            let per_node = r.iterations as usize * only.len();
+            match only.is_empty() {
+                false if passed == per_node => format!("◐ {} only", node_list(&only)),
+                false => format!("◐ {passed}/{expected} ({} only)", node_list(&only)),
+                true => format!("◐ {passed}/{expected}"),
+            }
+        }
     }
 }
 
@@ -155,10 +164,10 @@ impl Counts {
         for case in cases {
             c.cases += 1;
             match case.outcome {
-                CaseOutcome::Pass => c.passed += 1,
-                CaseOutcome::Fail => c.failed += 1,
-                CaseOutcome::Error => c.errors += 1,
-                CaseOutcome::Skipped => c.skipped += 1,
+                OutcomeKind::Pass => c.passed += 1,
+                OutcomeKind::Fail => c.failed += 1,
+                OutcomeKind::Error => c.errors += 1,
+                OutcomeKind::Skipped => c.skipped += 1,
             }
         }
         c
@@ -190,7 +199,7 @@ fn layers_section(out: &mut String, r: &Results) {
     );
     let _ = writeln!(out, "|---|---|:-:|--:|--:|--:|--:|--:|---|---|");
     for layer in Layer::ALL {
-        let cases = || r.cases.iter().filter(move |c| c.layer == layer);
+        let cases = || r.cases.iter().filter(move |c| c.case.name.layer == layer);
         let c = Counts::of(cases());
         let required = if r.required_layers.contains(&layer) {
             "yes"
@@ -200,7 +209,7 @@ fn layers_section(out: &mut String, r: &Results) {
         let notes: Vec<String> = if layer == Layer::L0 {
             cases()
                 .filter(|c| !c.message.is_empty())
-                .map(|c| format!("{}: {}", c.check, one_line(&c.message)))
+                .map(|c| format!("{}: {}", c.case.name.check, one_line(&c.message)))
                 .collect()
         } else {
             Vec::new()
@@ -224,14 +233,15 @@ fn layers_section(out: &mut String, r: &Results) {
 /// Every case that did not pass, grouped by case and node.
 fn not_passed_section(out: &mut String, r: &Results) {
     let _ = writeln!(out, "### Not passed\n");
-    let mut groups: Vec<(&str, &NodeName, CaseOutcome, Vec<&CaseRecord>)> = Vec::new();
-    for c in r.cases.iter().filter(|c| c.outcome != CaseOutcome::Pass) {
+    let mut groups: Vec<(&CaseName, &NodeName, OutcomeKind, Vec<&CaseRecord>)> = Vec::new();
+    for c in r.not_passed() {
+        let (name, node) = (&c.case.name, &c.case.node);
         match groups
             .iter_mut()
-            .find(|(n, node, o, _)| *n == c.name && *node == &c.node && *o == c.outcome)
+            .find(|(n, nd, o, _)| *n == name && *nd == node && *o == c.outcome)
         {
             Some(g) => g.3.push(c),
-            None => groups.push((&c.name, &c.node, c.outcome, vec![c])),
+            None => groups.push((name, node, c.outcome, vec![c])),
         }
     }
     if groups.is_empty() {
@@ -244,16 +254,10 @@ fn not_passed_section(out: &mut String, r: &Results) {
     );
     let _ = writeln!(out, "|---|---|---|---|---|");
     for (name, node, outcome, cases) in groups {
-        let iterations: Vec<u32> = cases.iter().map(|c| c.iteration.0).collect();
-        let word = match outcome {
-            CaseOutcome::Pass => "pass",
-            CaseOutcome::Fail => "fail",
-            CaseOutcome::Error => "error",
-            CaseOutcome::Skipped => "skipped",
-        };
+        let iterations: Vec<u32> = cases.iter().map(|c| c.case.iteration.0).collect();
         let _ = writeln!(
             out,
-            "| `{name}` | {node} | {word} | {} of {}: {} | {} |",
+            "| `{name}` | {node} | {outcome} | {} of {}: {} | {} |",
             cases.len(),
             r.iterations,
             ranges(&iterations),
@@ -267,6 +271,9 @@ fn not_passed_section(out: &mut String, r: &Results) {
 fn gate_section(out: &mut String, r: &Results) {
     let _ = writeln!(out, "### Release gate\n");
     let tick = |ok: bool| if ok { "[x]" } else { "[ ]" };
+    if let Some(of) = &r.rerun_of {
+        let _ = writeln!(out, "- {} full gate: {}", tick(false), rerun_note(of));
+    }
 
     let iter_ok = r.iterations >= GATE_ITERATIONS;
     let _ = writeln!(
@@ -280,9 +287,11 @@ fn gate_section(out: &mut String, r: &Results) {
         .nodes
         .iter()
         .filter(|n| {
-            r.cases
-                .iter()
-                .any(|c| c.layer != Layer::L0 && &c.node == *n && c.outcome != CaseOutcome::Skipped)
+            r.cases.iter().any(|c| {
+                c.case.name.layer != Layer::L0
+                    && &c.case.node == *n
+                    && c.outcome != OutcomeKind::Skipped
+            })
         })
         .cloned()
         .collect();
@@ -299,7 +308,7 @@ fn gate_section(out: &mut String, r: &Results) {
 
     let mut faults = Vec::new();
     for layer in &r.required_layers {
-        let c = Counts::of(r.cases.iter().filter(|c| c.layer == *layer));
+        let c = Counts::of(r.cases.iter().filter(|c| c.case.name.layer == *layer));
         if c.cases == 0 {
             faults.push(format!("{layer} not run"));
         } else if c.passed < c.cases {
@@ -412,6 +421,11 @@ fn ranges(numbers: &[u32]) -> String {
         i = j + 1;
     }
     parts.join(", ")
+}
+
+/// What a rerun's block says of itself, wherever it names the run.
+fn rerun_note(of: &str) -> String {
+    format!("rerun of {of}: not a full gate")
 }
 
 /// "error" or "errors" for `n`.

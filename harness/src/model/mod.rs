@@ -11,5 +11,5 @@ pub use app::{AppId, InvalidAppId};
 pub use case::{CaseName, Iteration};
 pub use layer::Layer;
 pub use node::NodeName;
-pub use outcome::Outcome;
+pub use outcome::{Outcome, OutcomeKind};
 pub use state::State;

@@ -1,4 +1,4 @@
-//! `Outcome`: what one case did on one node in one iteration.
+//! `Outcome`: what one case did on one node in one iteration; `OutcomeKind`: its word.
 
 /// The outcome of a case. Fail and error stay apart all the way to the exit code and JUnit:
 /// the release bar allows errors only from hardware or the network, never failures.
@@ -15,15 +15,54 @@ pub enum Outcome {
     Skipped(String),
 }
 
+/// An outcome without its message: what results.json's `outcome` holds and what reporters count.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// Passed.
+    Pass,
+    /// The product misbehaved.
+    Fail,
+    /// The fleet could not be reached or set up, or no result was recorded.
+    Error,
+    /// Not run.
+    Skipped,
+}
+
+impl OutcomeKind {
+    /// Short lowercase word: `pass`, `fail`, `error`, `skipped`.
+    pub fn word(self) -> &'static str {
+        match self {
+            OutcomeKind::Pass => "pass",
+            OutcomeKind::Fail => "fail",
+            OutcomeKind::Error => "error",
+            OutcomeKind::Skipped => "skipped",
+        }
+    }
+}
+
+impl std::fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
 impl Outcome {
+    /// The outcome's kind.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Pass => OutcomeKind::Pass,
+            Outcome::Fail(_) => OutcomeKind::Fail,
+            Outcome::Error(_) => OutcomeKind::Error,
+            Outcome::Skipped(_) => OutcomeKind::Skipped,
+        }
+    }
+
     /// Short lowercase word: `pass`, `fail`, `error`, `skipped`.
     pub fn word(&self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail(_) => "fail",
-            Outcome::Error(_) => "error",
-            Outcome::Skipped(_) => "skipped",
-        }
+        self.kind().word()
     }
 
     /// The message or reason, empty for a pass.

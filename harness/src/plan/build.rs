@@ -47,9 +47,9 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotApplicable {
     /// The app.
-    pub app: String,
-    /// The state (kebab-case).
-    pub state: String,
+    pub app: AppId,
+    /// The state.
+    pub state: State,
     /// Why it does not apply.
     pub reason: String,
 }
@@ -150,8 +150,8 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
             }
             if let Some(reason) = suite.not_applicable.get(&state) {
                 not_applicable.push(NotApplicable {
-                    app: app.to_string(),
-                    state: state.to_string(),
+                    app: app.clone(),
+                    state,
                     reason: reason.clone(),
                 });
             } else {
@@ -325,6 +325,7 @@ pub(crate) mod tests {
                 filter: filter.map(str::to_owned),
                 ..Default::default()
             },
+            ..Selection::default()
         }
     }
 
@@ -382,8 +383,8 @@ stopped-survives L3::lab-chain::stopped-survives L3::lab-wallet::stopped-survive
         assert_eq!(
             p.not_applicable,
             vec![NotApplicable {
-                app: "lab-chain".into(),
-                state: "reinstall".into(),
+                app: AppId::new("lab-chain").unwrap(),
+                state: State::Reinstall,
                 reason: "companion".into()
             }]
         );

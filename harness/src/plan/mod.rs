@@ -1,9 +1,11 @@
 //! Planning: a fleet's suites and a selection turned into ordered steps of cases (pure).
 
 mod build;
+mod rerun;
 mod select;
 
 pub use build::{Case, NODE_APP, NotApplicable, Plan, Step, l0_name, plan};
+pub use rerun::Rerun;
 pub use select::Selection;
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! `Selection`: which apps, layers and case names a command asks for (libtest's filter model).
 
+use std::collections::BTreeSet;
+
 use libtest_mimic::{Arguments, Trial};
 
-use crate::model::{AppId, Layer};
+use crate::model::{AppId, CaseName, Layer};
 
 /// What the user selected; empty `apps` means every app of the catalog.
 #[derive(Debug, Clone, Default)]
@@ -13,6 +15,8 @@ pub struct Selection {
     pub layers: Vec<Layer>,
     /// libtest's filter, `--exact` and `--skip`, matched on case names like `L3::lab-chain::stop`.
     pub filter: Arguments,
+    /// When set, only these cases (`--rerun-failed`).
+    pub only: Option<BTreeSet<CaseName>>,
 }
 
 impl Selection {
@@ -27,9 +31,16 @@ impl Selection {
 
     /// True when a case of this name passes the filter and skip patterns, exactly as libtest does.
     pub fn matches(&self, case_name: &str) -> bool {
-        !self
-            .filter
-            .is_filtered_out(&Trial::test(case_name, || Ok(())))
+        let listed = match &self.only {
+            None => true,
+            Some(only) => case_name
+                .parse::<CaseName>()
+                .is_ok_and(|n| only.contains(&n)),
+        };
+        listed
+            && !self
+                .filter
+                .is_filtered_out(&Trial::test(case_name, || Ok(())))
     }
 }
 

@@ -64,17 +64,20 @@ impl Console {
             EventKind::RunStarted {
                 run_id,
                 command,
+                rerun_of,
                 fleet,
                 iterations,
                 nodes,
-                total_cases,
+                l0,
+                cases,
                 not_applicable: _,
                 required_layers: _,
                 apps: _,
             } => {
+                let total = super::planned(nodes, *iterations, *l0, cases).len();
                 let names: Vec<_> = nodes.iter().map(|n| n.0.as_str()).collect();
                 if let Some(b) = &mut self.bars {
-                    b.overall = b.multi.add(ProgressBar::new(*total_cases as u64));
+                    b.overall = b.multi.add(ProgressBar::new(total as u64));
                     b.overall.set_style(
                         ProgressStyle::with_template(
                             "{elapsed_precise} [{bar:40}] {pos}/{len} cases",
@@ -92,7 +95,12 @@ impl Console {
                         b.nodes.insert(n.to_string(), pb);
                     }
                 }
-                self.line(&format!("harness {command} {run_id}: {total_cases} cases, fleet {fleet}, nodes {}, {iterations} iteration(s)", names.join(", ")));
+                self.line(&format!("harness {command} {run_id}: {total} cases, fleet {fleet}, nodes {}, {iterations} iteration(s)", names.join(", ")));
+                if let Some(of) = rerun_of {
+                    self.line(&format!(
+                        "RERUN of {of}: only the cases that did not pass there; not a full gate"
+                    ));
+                }
             }
             EventKind::CaseStarted { case } => {
                 if let Some(pb) = self.bars.as_ref().and_then(|b| b.nodes.get(&case.node.0)) {
@@ -140,6 +148,11 @@ impl Console {
                 message,
             } => {
                 self.line(&format!("NODE ERROR {node} #{iteration}: {message}"));
+            }
+            EventKind::RunCancelled { reason } => {
+                self.line(&format!(
+                    "CANCELLED ({reason}): no new case starts; running cases finish (Ctrl-C again to stop now)"
+                ));
             }
             EventKind::RunFinished { duration } => {
                 if let Some(b) = self.bars.take() {

@@ -2,28 +2,38 @@
 //!
 //! The runner sends, in order: `RunStarted` once; per case `CaseStarted`, maybe `CaseSlow`, then
 //! `CaseFinished`; `NodeError` when a whole node cannot be reached in an iteration (its cases
-//! still each get a `CaseFinished` with an error); `RunFinished` once, last.
+//! still each get a `CaseFinished` with an error); `RunCancelled` at most once, when the run is
+//! interrupted (no step of a node starts after it); `RunFinished` once, last. Planned cases with no
+//! `CaseFinished` by `RunFinished` are settled by the `Reporter`.
+//!
+//! The same types are the lines of `events.jsonl` and of `--message-format json`: one JSON object
+//! per event, `event` naming the variant in kebab-case, durations in whole milliseconds.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
+use super::time::{Timestamp, millis};
 use crate::{
-    model::{CaseName, Iteration, NodeName, Outcome},
+    model::{AppId, CaseName, Iteration, Layer, NodeName, Outcome},
     plan::NotApplicable,
 };
 
 /// One event, stamped with wall time and time since the run started.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestEvent {
-    /// Wall-clock time, RFC 3339 UTC.
-    pub timestamp: String,
+    /// Wall-clock time.
+    pub timestamp: Timestamp,
     /// Time since `RunStarted`.
+    #[serde(rename = "elapsed_ms", with = "millis")]
     pub elapsed: Duration,
     /// What happened.
+    #[serde(flatten)]
     pub kind: EventKind,
 }
 
 /// Which case on which node in which iteration.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CaseId {
     /// The case name.
     pub name: CaseName,
@@ -33,15 +43,31 @@ pub struct CaseId {
     pub iteration: Iteration,
 }
 
+impl CaseId {
+    /// The L0 case: `cargo test --workspace`, once, on this machine.
+    pub fn l0() -> Self {
+        Self {
+            name: crate::plan::l0_name(),
+            node: NodeName("local".into()),
+            iteration: Iteration(1),
+        }
+    }
+}
+
 /// What happened.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
 pub enum EventKind {
-    /// The run begins.
+    /// The run begins. The planned cases are `l0` (once) and every one of `cases` on every node
+    /// in every iteration: see `planned`.
     RunStarted {
         /// `20261129T093000Z-1a2b`.
         run_id: String,
         /// `run` or `gate`.
         command: String,
+        /// The run this one reruns the failed cases of (`--rerun-failed`); never a full gate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rerun_of: Option<String>,
         /// The fleet's name.
         fleet: String,
         /// Iterations planned.
@@ -49,13 +75,15 @@ pub enum EventKind {
         /// The nodes, in fleet order.
         nodes: Vec<NodeName>,
         /// Layers whose cases decide the verdict.
-        required_layers: Vec<crate::model::Layer>,
+        required_layers: Vec<Layer>,
         /// Apps selected.
-        apps: Vec<String>,
+        apps: Vec<AppId>,
         /// States not run, with their reasons.
         not_applicable: Vec<NotApplicable>,
-        /// Cases that will finish in total (for progress).
-        total_cases: usize,
+        /// True when the L0 case runs.
+        l0: bool,
+        /// The cases each node runs in each iteration, in run order.
+        cases: Vec<CaseName>,
     },
     /// A case began.
     CaseStarted {
@@ -67,17 +95,20 @@ pub enum EventKind {
         /// The case.
         case: CaseId,
         /// How long so far.
+        #[serde(rename = "after_ms", with = "millis")]
         after: Duration,
     },
     /// A case ended.
     CaseFinished {
         /// The case.
         case: CaseId,
-        /// What it did.
+        /// What it did (`outcome` and `message` in JSON).
+        #[serde(flatten)]
         outcome: Outcome,
-        /// When it began, RFC 3339.
-        started_at: String,
+        /// When it began.
+        started_at: Timestamp,
         /// How long it took.
+        #[serde(rename = "duration_ms", with = "millis")]
         duration: Duration,
         /// Commands run and their output.
         output: String,
@@ -91,49 +122,33 @@ pub enum EventKind {
         /// Why.
         message: String,
     },
+    /// The run was interrupted: no new step starts on any node; the running cases finish.
+    RunCancelled {
+        /// Why (`interrupted (SIGINT)`).
+        reason: String,
+    },
     /// The run ended.
     RunFinished {
         /// Wall time of the whole run.
+        #[serde(rename = "duration_ms", with = "millis")]
         duration: Duration,
     },
 }
 
-/// RFC 3339 UTC with seconds (`2026-11-29T09:30:00Z`).
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_rfc3339() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_858_200)),
-            "2026-11-28T09:30:00Z"
-        );
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(951_827_696)),
-            "2000-02-29T12:34:56Z"
-        );
+/// Every case a run plans, in run order: L0 once, then each node's cases per iteration.
+pub fn planned(nodes: &[NodeName], iterations: u32, l0: bool, cases: &[CaseName]) -> Vec<CaseId> {
+    let mut out = Vec::new();
+    if l0 {
+        out.push(CaseId::l0());
     }
+    for node in nodes {
+        for i in 1..=iterations {
+            out.extend(cases.iter().map(|name| CaseId {
+                name: name.clone(),
+                node: node.clone(),
+                iteration: Iteration(i),
+            }));
+        }
+    }
+    out
 }

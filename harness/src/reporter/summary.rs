@@ -2,32 +2,30 @@
 
 use std::collections::BTreeMap;
 
-use super::Results;
+use super::{Results, Verdict};
+use crate::model::{NodeName, OutcomeKind};
 
 /// The table per layer and node, the `19/20` lines for cases not always passing, and the final
 /// `N passed, N failed, N skipped` line (after an `errors: N` line when there were errors).
 pub fn render_table(r: &Results) -> String {
-    let mut by_layer_node: BTreeMap<(String, usize, String), [usize; 4]> = BTreeMap::new();
-    let mut by_case: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    let mut by_layer_node: BTreeMap<(String, usize, &NodeName), [usize; 4]> = BTreeMap::new();
+    let mut by_case: BTreeMap<(String, &NodeName), (usize, usize)> = BTreeMap::new();
     for c in &r.cases {
-        let pos = r
-            .nodes
-            .iter()
-            .position(|n| *n == c.node)
-            .unwrap_or(usize::MAX);
+        let node = &c.case.node;
+        let pos = r.nodes.iter().position(|n| n == node).unwrap_or(usize::MAX);
         let row = by_layer_node
-            .entry((c.layer.to_string(), pos, c.node.clone()))
+            .entry((c.case.name.layer.to_string(), pos, node))
             .or_default();
-        let e = by_case.entry((c.name.clone(), c.node.clone())).or_default();
+        let e = by_case.entry((c.case.name.to_string(), node)).or_default();
         e.1 += 1;
-        match c.outcome.as_str() {
-            "pass" => {
+        match c.outcome {
+            OutcomeKind::Pass => {
                 row[0] += 1;
                 e.0 += 1;
             }
-            "fail" => row[1] += 1,
-            "error" => row[2] += 1,
-            _ => row[3] += 1,
+            OutcomeKind::Fail => row[1] += 1,
+            OutcomeKind::Error => row[2] += 1,
+            OutcomeKind::Skipped => row[3] += 1,
         }
     }
     let mut out = format!(
@@ -35,6 +33,7 @@ pub fn render_table(r: &Results) -> String {
         "layer", "node", "passed", "failed", "errors", "skipped"
     );
     for ((layer, _, node), [p, f, e, s]) in &by_layer_node {
+        let node = node.as_str();
         out.push_str(&format!("{layer:<6}{node:<12}{p:>8}{f:>8}{e:>8}{s:>8}\n"));
     }
     let partial: Vec<_> = by_case.iter().filter(|(_, (p, t))| p != t).collect();
@@ -50,6 +49,12 @@ pub fn render_table(r: &Results) -> String {
     } else {
         out.push('\n');
     }
+    if r.verdict == Verdict::Cancelled {
+        out.push_str("CANCELLED: the run was interrupted; cases not run are skipped\n");
+    }
+    if let Some(of) = &r.rerun_of {
+        out.push_str(&format!("RERUN of {of}: not a full gate\n"));
+    }
     out.push_str(&format!(
         "{} passed, {} failed, {} skipped\n",
         t.passed, t.failed, t.skipped
@@ -59,39 +64,49 @@ pub fn render_table(r: &Results) -> String {
 
 /// summary.md: the run in a few lines a person reads first.
 pub fn render_summary(r: &Results) -> String {
-    let verdict = serde_json::to_value(r.verdict)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let layers: Vec<_> = r.required_layers.iter().map(|l| l.to_string()).collect();
-    let mut out = format!(
-        "# Harness {} {}\n\n- Fleet: {}; nodes: {}; iterations: {}\n- Started {}, finished {}\n- Verdict: **{verdict}** (required layers: {})\n- Apps: {}\n\n```\n{}```\n",
-        r.command,
-        r.run_id,
+    let nodes: Vec<_> = r.nodes.iter().map(NodeName::as_str).collect();
+    let apps: Vec<_> = r.apps.iter().map(|a| a.as_str()).collect();
+    let finished = r
+        .finished_at
+        .map_or_else(|| "never (unfinished)".to_owned(), |t| t.to_string());
+    let mut out = format!("# Harness {} {}\n\n", r.command, r.run_id);
+    if let Some(of) = &r.rerun_of {
+        out.push_str(&format!(
+            "> **Rerun of {of}: not a full gate.** Only the cases that did not pass in {of} ran.\n\n"
+        ));
+    }
+    if r.verdict == Verdict::Cancelled {
+        out.push_str(
+            "> **Cancelled.** The run was interrupted; cases it did not run are skipped, never passed.\n\n",
+        );
+    }
+    out.push_str(&format!(
+        "- Fleet: {}; nodes: {}; iterations: {}\n- Started {}, finished {finished}\n- Verdict: **{}** (required layers: {})\n- Apps: {}\n\n```\n{}```\n",
         r.fleet,
-        r.nodes.join(", "),
+        nodes.join(", "),
         r.iterations,
         r.started_at,
-        r.finished_at,
+        r.verdict,
         if layers.is_empty() {
             "none".to_owned()
         } else {
             layers.join(", ")
         },
-        r.apps.join(", "),
+        apps.join(", "),
         render_table(r),
-    );
+    ));
     let bad: Vec<_> = r
         .cases
         .iter()
-        .filter(|c| c.outcome == "fail" || c.outcome == "error")
+        .filter(|c| matches!(c.outcome, OutcomeKind::Fail | OutcomeKind::Error))
         .collect();
     if !bad.is_empty() {
         out.push_str("\n## Failures and errors\n\n");
         for c in bad.iter().take(50) {
             out.push_str(&format!(
                 "- {} `{}` on {} iteration {}: {}\n",
-                c.outcome, c.name, c.node, c.iteration, c.message
+                c.outcome, c.case.name, c.case.node, c.case.iteration, c.message
             ));
         }
         if bad.len() > 50 {

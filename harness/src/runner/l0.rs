@@ -5,8 +5,8 @@ use std::{path::Path, time::Instant};
 
 use super::Emitter;
 use crate::{
-    model::{Iteration, NodeName, Outcome},
-    reporter::{CaseId, EventKind, rfc3339},
+    model::Outcome,
+    reporter::{CaseId, EventKind, Timestamp},
 };
 
 /// The L0 command's arguments: `--no-fail-fast` so a failing test binary does not stop the
@@ -39,13 +39,9 @@ pub fn parse_libtest_counts(output: &str) -> (u64, u64, u64) {
 
 /// Runs the workspace's tests and emits the L0 case.
 pub async fn run_l0(root: &Path, em: &Emitter) {
-    let case = CaseId {
-        name: crate::plan::l0_name(),
-        node: NodeName("local".into()),
-        iteration: Iteration(1),
-    };
+    let case = CaseId::l0();
     em.emit(EventKind::CaseStarted { case: case.clone() });
-    let started_at = rfc3339(std::time::SystemTime::now());
+    let started_at = Timestamp::now();
     let t0 = Instant::now();
     let out = tokio::process::Command::new("cargo")
         .args(CARGO_TEST_ARGS)

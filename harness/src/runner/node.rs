@@ -2,10 +2,13 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
+    fmt::Display,
     net::SocketAddr,
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
+
+use tokio::task::{Id, JoinError, JoinSet};
 
 use super::{Emitter, RunSpec};
 use crate::{
@@ -13,7 +16,7 @@ use crate::{
     fleet::Node,
     model::{AppId, CaseName, Iteration, Outcome, State},
     plan::{Case, Step},
-    reporter::{CaseId, EventKind, rfc3339},
+    reporter::{CaseId, EventKind, Timestamp},
     transport::{HttpNode, RouteGuard, SshConfig, SshPool},
 };
 
@@ -123,7 +126,7 @@ impl NodeRun {
         &self,
         case: &Case,
         outcome: Outcome,
-        started: (String, Instant),
+        started: (Timestamp, Instant),
         output: String,
     ) -> Outcome {
         self.em.emit(EventKind::CaseFinished {
@@ -136,11 +139,11 @@ impl NodeRun {
         outcome
     }
 
-    fn begin(&self, case: &Case) -> (String, Instant) {
+    fn begin(&self, case: &Case) -> (Timestamp, Instant) {
         self.em.emit(EventKind::CaseStarted {
             case: self.id(case),
         });
-        (rfc3339(SystemTime::now()), Instant::now())
+        (Timestamp::now(), Instant::now())
     }
 
     async fn run_case(
@@ -281,6 +284,9 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
     );
     let ctx = Arc::new(NodeCtx::new(fleet, node, ssh, http));
     for i in 1..=spec.iterations {
+        if spec.cancel.is_cancelled() {
+            return;
+        }
         let run = Arc::new(NodeRun {
             spec: spec.clone(),
             ctx: ctx.clone(),
@@ -315,23 +321,31 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         let mut done: HashMap<CaseName, Outcome> = HashMap::new();
         let mut setup_failed = BTreeMap::new();
         for step in &spec.plan.steps {
+            if spec.cancel.is_cancelled() {
+                return;
+            }
             match step {
                 Step::Setup(order) => {
                     let (failed, _log) = capture(checks::setup(&ctx, order, &spec.suites)).await;
                     setup_failed = failed;
                 }
                 Step::Concurrent(cases) => {
-                    let mut set = tokio::task::JoinSet::new();
+                    let mut set = JoinSet::new();
+                    let mut by_task = HashMap::new();
                     for c in cases {
-                        set.spawn(
+                        let task = set.spawn(
                             run.clone()
                                 .run_case(c.clone(), blocked(c, &done, &setup_failed)),
                         );
+                        by_task.insert(task.id(), c);
                     }
-                    while let Some(r) = set.join_next().await {
-                        if let Ok((name, o)) = r {
-                            done.insert(name, o);
-                        }
+                    for joined in join_cases(set, &by_task).await {
+                        let (name, o) = joined.unwrap_or_else(|(c, e)| {
+                            let now = (Timestamp::now(), Instant::now());
+                            let lost = task_lost(&c.name, e);
+                            (c.name.clone(), run.finish(c, lost, now, String::new()))
+                        });
+                        done.insert(name, o);
                     }
                 }
                 Step::Alone(c) => {
@@ -356,6 +370,42 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
             }
         }
     }
+}
+
+/// Waits for every case task. One that panicked or was aborted sent no `CaseFinished`: it comes
+/// back as `Err` with its case, for the caller to finish (see `task_lost`).
+async fn join_cases<T: 'static, K: Copy>(
+    mut set: JoinSet<T>,
+    by_task: &HashMap<Id, K>,
+) -> Vec<Result<T, (K, JoinError)>> {
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next_with_id().await {
+        match r {
+            Ok((_, t)) => out.push(Ok(t)),
+            Err(e) => {
+                // Every task was registered at spawn; an unknown one is left to the reporter,
+                // which records any planned case without a result as an error.
+                if let Some(case) = by_task.get(&e.id()) {
+                    out.push(Err((*case, e)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The outcome of a case whose task ended without a result.
+fn task_lost(case: &impl Display, e: JoinError) -> Outcome {
+    if !e.is_panic() {
+        return Outcome::Error(format!("case task for {case} was cancelled"));
+    }
+    let payload = e.into_panic();
+    let why = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    Outcome::Error(format!("case task for {case} panicked: {why}"))
 }
 
 #[cfg(test)]
@@ -414,6 +464,35 @@ mod tests {
         assert_eq!(
             blocked(&c, &HashMap::new(), &failed),
             Some(Outcome::Error("setup of lab-wallet failed: -32003".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicked_case_task_becomes_an_error_naming_the_case() {
+        let mut set = JoinSet::new();
+        let mut by_task = HashMap::new();
+        for (name, panics) in [("L1::a::rpc", false), ("L1::b::rpc", true)] {
+            let task = set.spawn(async move {
+                assert!(!panics, "probe exploded");
+                (name, Outcome::Pass)
+            });
+            by_task.insert(task.id(), name);
+        }
+        let mut joined: Vec<_> = join_cases(set, &by_task)
+            .await
+            .into_iter()
+            .map(|j| j.map_err(|(name, e)| (name, task_lost(&name, e))))
+            .collect();
+        joined.sort_by_key(|j| j.is_err());
+        assert_eq!(
+            joined,
+            vec![
+                Ok(("L1::a::rpc", Outcome::Pass)),
+                Err((
+                    "L1::b::rpc",
+                    Outcome::Error("case task for L1::b::rpc panicked: probe exploded".into())
+                )),
+            ]
         );
     }
 }

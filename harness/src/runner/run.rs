@@ -4,17 +4,17 @@ use std::{
     collections::BTreeMap,
     path::PathBuf,
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{l0::run_l0, node::run_node};
+use super::{Cancel, l0::run_l0, node::run_node};
 use crate::{
     fleet::{Fleet, Node, Redactor},
     model::{AppId, Layer},
     plan::Plan,
-    reporter::{EventKind, TestEvent, rfc3339},
+    reporter::{EventKind, TestEvent, Timestamp},
     suite::Suite,
 };
 
@@ -24,6 +24,8 @@ pub struct RunSpec {
     pub run_id: String,
     /// `run` or `gate`.
     pub command: String,
+    /// The run whose not-passed cases this run reruns (`--rerun-failed`).
+    pub rerun_of: Option<String>,
     /// The fleet.
     pub fleet: Fleet,
     /// The selected nodes.
@@ -46,6 +48,8 @@ pub struct RunSpec {
     pub ssh_sessions: usize,
     /// Masks secrets.
     pub redactor: Redactor,
+    /// Set to stop starting cases (Ctrl-C); the run then ends `cancelled`.
+    pub cancel: Cancel,
 }
 
 /// Stamps and sends events.
@@ -67,7 +71,7 @@ impl Emitter {
     /// Sends one event (a closed receiver is ignored: the run still finishes).
     pub fn emit(&self, kind: EventKind) {
         let _ = self.tx.send(TestEvent {
-            timestamp: rfc3339(SystemTime::now()),
+            timestamp: Timestamp::now(),
             elapsed: self.start.elapsed(),
             kind,
         });
@@ -77,28 +81,60 @@ impl Emitter {
 /// Runs the whole plan; returns when `RunFinished` has been sent.
 pub async fn run(spec: RunSpec, tx: UnboundedSender<TestEvent>) {
     let em = Emitter::new(tx);
-    let per_node = spec.plan.cases().len() * spec.iterations as usize;
     em.emit(EventKind::RunStarted {
         run_id: spec.run_id.clone(),
         command: spec.command.clone(),
+        rerun_of: spec.rerun_of.clone(),
         fleet: spec.fleet.name.clone(),
         iterations: spec.iterations,
         nodes: spec.nodes.iter().map(|n| n.name.clone()).collect(),
         required_layers: spec.required.clone(),
-        apps: spec.plan.apps.iter().map(|a| a.to_string()).collect(),
+        apps: spec.plan.apps.clone(),
         not_applicable: spec.plan.not_applicable.clone(),
-        total_cases: per_node * spec.nodes.len() + usize::from(spec.plan.l0),
+        l0: spec.plan.l0,
+        cases: spec.plan.cases().iter().map(|c| c.name.clone()).collect(),
     });
-    if spec.plan.l0 {
-        run_l0(&spec.workspace_root, &em).await;
+    let mut told = false;
+    if spec.plan.l0 && !spec.cancel.is_cancelled() {
+        let l0 = run_l0(&spec.workspace_root, &em);
+        watching(l0, &spec.cancel, &em, &mut told).await;
     }
     let spec = Arc::new(spec);
     let mut tasks = tokio::task::JoinSet::new();
     for node in spec.nodes.clone() {
         tasks.spawn(run_node(spec.clone(), node, em.clone()));
     }
-    while tasks.join_next().await.is_some() {}
+    // A node task that panicked leaves its cases unfinished: the reporter counts them against
+    // the plan and records each as an error.
+    let nodes = async { while tasks.join_next().await.is_some() {} };
+    watching(nodes, &spec.cancel, &em, &mut told).await;
+    if spec.cancel.is_cancelled() && !told {
+        // Cancelled while nothing was watching (between L0 and the nodes, or as they ended).
+        em.emit(EventKind::RunCancelled {
+            reason: spec.cancel.cancelled().await,
+        });
+    }
     em.emit(EventKind::RunFinished {
         duration: em.start.elapsed(),
     });
+}
+
+/// Awaits `work`; when the run is cancelled meanwhile, sends `RunCancelled` at once (once per run,
+/// `told` remembers) and keeps awaiting: running cases finish, the runner starts no new ones.
+async fn watching(
+    work: impl std::future::Future<Output = ()>,
+    cancel: &Cancel,
+    em: &Emitter,
+    told: &mut bool,
+) {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            () = &mut work => return,
+            reason = cancel.cancelled(), if !*told => {
+                *told = true;
+                em.emit(EventKind::RunCancelled { reason });
+            }
+        }
+    }
 }
