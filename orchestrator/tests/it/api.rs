@@ -265,13 +265,29 @@ async fn lifecycle_through_the_api() {
     assert_eq!(r["result"]["state"], "running", "{r}");
     let r = s.call("package.stop", json!({ "id": "db" }), t).await;
     assert_eq!(
+        r["error"],
+        json!({
+            "code": -32005,
+            "message": "failed to stop `db`: required by wallet (stop them first or pass cascade: true)",
+            "data": { "dependents": ["wallet"] }
+        })
+    );
+    assert_eq!(fake.run_state("db"), Some(RunState::Running));
+    let r = s
+        .call("package.stop", json!({ "id": "db", "cascade": true }), t)
+        .await;
+    assert_eq!(
         (
             r["result"]["state"].as_str(),
-            r["result"]["container_id"].as_str()
+            r["result"]["container_id"].as_str(),
+            &r["result"]["cascaded"]
         ),
-        (Some("stopped"), None)
+        (Some("stopped"), None, &json!(["wallet"]))
     );
     assert_eq!(fake.run_state("db"), Some(RunState::Stopped));
+    assert_eq!(fake.run_state("wallet"), Some(RunState::Stopped));
+    let r = s.call("package.start", json!({ "id": "wallet" }), t).await;
+    assert_eq!(r["result"].get("cascaded"), None, "{r}");
     let r = s.call("package.status", json!({ "id": "db" }), t).await;
     assert_eq!(r["result"]["state"], "stopped");
     let r = s.call("package.status", json!({ "id": "web" }), t).await;
@@ -284,12 +300,32 @@ async fn lifecycle_through_the_api() {
         .map(|a| (a["id"].as_str().unwrap(), a["state"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [("db", "stopped"), ("wallet", "running")]);
+    let r = s.call("package.status", json!({ "id": "wallet" }), t).await;
+    assert_eq!(
+        (&r["result"]["health"], &r["result"]["reason"]),
+        (
+            &json!("degraded"),
+            &json!("requires db, which is not running")
+        )
+    );
     let r = s
         .call("package.uninstall", json!({ "id": "db", "purge": true }), t)
         .await;
+    assert_eq!(r["error"]["code"], -32005, "{r}");
+    assert_eq!(
+        r["error"]["message"],
+        "failed to uninstall `db`: required by wallet (uninstall them first or pass cascade: true)"
+    );
+    let r = s
+        .call(
+            "package.uninstall",
+            json!({ "id": "db", "purge": true, "cascade": true }),
+            t,
+        )
+        .await;
     assert_eq!(
         r["result"],
-        json!({ "id": "db", "uninstalled": true, "purged": true })
+        json!({ "id": "db", "uninstalled": true, "purged": true, "cascaded": ["wallet"] })
     );
     let m = s.call("server.metrics", json!({}), t).await["result"].clone();
     assert_eq!(m["backend"], "quadlet");

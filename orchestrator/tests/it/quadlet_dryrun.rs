@@ -5,6 +5,7 @@ use std::process::Command;
 
 use orchestrator::manifest::Manifest;
 use orchestrator::quadlet::{PodmanVersion, QuadletUnit};
+use orchestrator::state::Desired;
 
 const QUADLET: &str = "/usr/libexec/podman/quadlet";
 
@@ -46,7 +47,7 @@ fn quadlet_accepts_rendered_units() {
     for podman in [PodmanVersion::new(5, 4, 2), PodmanVersion::new(5, 5, 0)] {
         for text in MANIFESTS {
             let m = Manifest::from_toml(Path::new("t.toml"), text).unwrap();
-            let unit = QuadletUnit::from_manifest(&m, &podman).render();
+            let unit = QuadletUnit::from_manifest(&m, &podman, Desired::Running).render();
             std::fs::write(host_dir.join(format!("{}.container", m.id)), unit).unwrap();
         }
         if podman.has_memory_key() && !quadlet_knows_memory(&root) {
