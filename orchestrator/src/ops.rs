@@ -674,9 +674,8 @@ impl Orchestrator {
     pub async fn status(&self, id: &AppId) -> Result<AppStatus> {
         let observed = self.observe().await?;
         let Some(o) = observed.iter().find(|o| &o.id == id) else {
-            self.catalog()
-                .get(id)
-                .ok_or_else(|| Error::UnknownApp(id.to_string()))?;
+            // An app added to the override folder since startup is known too.
+            self.fresh_manifest(id)?;
             return Ok(AppStatus::not_installed(id.clone(), self.unit_path(id)));
         };
         if o.run == RunState::Running && o.invalid.is_none() {

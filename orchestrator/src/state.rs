@@ -4,9 +4,9 @@
 //! Desired state is kept in two places on the Quadlet backend: here, and in the unit file's
 //! `[Install]` section (see `quadlet::unit_file`), which is what makes a stopped app stay stopped
 //! across a node reboot without the orchestrator. This file wins while it exists; the units are
-//! read when it is lost. The legacy backend has no unit file: there, this file is the only record,
-//! and a node reboot brings nothing back by itself (its containers live in the orchestrator's
-//! service, which starts them again through the reconciler).
+//! read when it is lost. The legacy backend has no unit file, so this file is its only record:
+//! after a reboot its containers exist but none runs until the orchestrator's reconciler starts
+//! the ones this file says should run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
