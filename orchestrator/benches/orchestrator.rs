@@ -11,6 +11,7 @@ use orchestrator::backend::{Backend, CommandOutput, Commands, Program, QuadletBa
 use orchestrator::manifest::{Catalog, Manifest};
 use orchestrator::ops::Orchestrator;
 use orchestrator::quadlet::{PodmanVersion, QuadletUnit};
+use orchestrator::state::Desired;
 
 const APPS: usize = 12;
 
@@ -39,7 +40,7 @@ fn render(c: &mut Criterion) {
     let m = manifest(0);
     let podman = PodmanVersion::new(5, 4, 2);
     c.bench_function("render_unit", |b| {
-        b.iter(|| QuadletUnit::from_manifest(black_box(&m), &podman).render())
+        b.iter(|| QuadletUnit::from_manifest(black_box(&m), &podman, Desired::Running).render())
     });
 }
 

@@ -50,6 +50,25 @@ pub enum Error {
         /// The first missing requirement.
         missing: String,
     },
+    /// Installed apps require the app (directly or through others), so it cannot be stopped or
+    /// uninstalled alone.
+    #[error("failed to {verb} `{app}`: required by {} ({verb} them first or pass cascade: true)", dependents.join(", "))]
+    RequiredBy {
+        /// `stop` or `uninstall`.
+        verb: &'static str,
+        /// The app asked for.
+        app: String,
+        /// The installed dependents in the way, sorted.
+        dependents: Vec<String>,
+    },
+    /// An update did not get healthy (or did not start); the previous unit was put back.
+    #[error("failed to update `{app}`: {why}; rolled back to the previous unit")]
+    UpdateRolledBack {
+        /// The app updated.
+        app: String,
+        /// What went wrong, e.g. `not healthy within 60s`.
+        why: String,
+    },
     /// The app is known but not installed.
     #[error("failed to operate on `{0}`: not installed")]
     NotInstalled(String),
@@ -88,12 +107,24 @@ impl Error {
             Error::UnknownApp(_) => -32002,
             Error::RequirementMissing { .. } => -32003,
             Error::NotInstalled(_) | Error::InvalidUnit(_) => -32004,
+            Error::RequiredBy { .. } => -32005,
+            Error::UpdateRolledBack { .. } => -32006,
             Error::Command { .. } => -32010,
             Error::Io { .. }
             | Error::Invalid { .. }
             | Error::PodmanVersion(_)
             | Error::PasswordHash(_)
             | Error::Internal(_) => -32603,
+        }
+    }
+
+    /// The JSON-RPC `error.data` this error carries, if any.
+    pub fn rpc_data(&self) -> Option<serde_json::Value> {
+        match self {
+            Error::RequiredBy { dependents, .. } => {
+                Some(serde_json::json!({ "dependents": dependents }))
+            }
+            _ => None,
         }
     }
 }

@@ -1,7 +1,9 @@
-//! Atomic file writes: a reader (or a crash) sees the old file or the new one, never a part.
+//! Atomic file writes: a reader (or a crash) sees the old file or the new one, never a part,
+//! and the file has its permission bits from the first byte (a unit may carry secrets).
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -21,9 +23,13 @@ pub enum Step {
     DirSynced,
 }
 
-/// Writes `bytes` to `path` atomically: temp file in the same folder, write, fsync, rename, fsync folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_with(path, bytes, &mut |_| Ok(()))
+/// Owner read and write only: unit files (their `Environment=` may hold secrets) and the state file.
+pub const PRIVATE: u32 = 0o600;
+
+/// Writes `bytes` to `path` atomically with permission bits `mode`: temp file in the same folder,
+/// write, fsync, rename, fsync folder.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    write_atomic_with(path, bytes, mode, &mut |_| Ok(()))
 }
 
 /// `write_atomic`, calling `after` at each step; an error from it aborts the write there,
@@ -31,6 +37,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_atomic_with(
     path: &Path,
     bytes: &[u8],
+    mode: u32,
     after: &mut dyn FnMut(Step) -> std::io::Result<()>,
 ) -> Result<()> {
     let dir = path
@@ -48,7 +55,10 @@ pub fn write_atomic_with(
             .write(true)
             .create(true)
             .truncate(true)
+            .mode(mode)
             .open(&tmp)?;
+        // `mode` applies only to a new file; a temp file left by a crash keeps its old bits.
+        f.set_permissions(Permissions::from_mode(mode))?;
         after(Step::Created)?;
         f.write_all(bytes)?;
         after(Step::Written)?;
@@ -80,7 +90,7 @@ mod tests {
         ];
         for (i, stop_at) in steps.into_iter().enumerate() {
             std::fs::write(&target, "old unit\n").unwrap();
-            let result = write_atomic_with(&target, b"new unit\n", &mut |s| {
+            let result = write_atomic_with(&target, b"new unit\n", PRIVATE, &mut |s| {
                 if s == stop_at {
                     Err(std::io::Error::other("killed"))
                 } else {
@@ -95,8 +105,11 @@ mod tests {
                 "stopped after {stop_at:?}"
             );
         }
-        write_atomic(&target, b"final\n").unwrap();
+        std::fs::set_permissions(&target, Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&target, b"final\n", PRIVATE).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "final\n");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the old file's 0644 is not kept");
         assert!(!dir.join(".app.container.tmp").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }

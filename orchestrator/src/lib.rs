@@ -2,6 +2,7 @@
 //! backend behind one trait, kept in shape by a reconciler, served over a JSON-RPC API.
 
 pub mod error;
+pub mod failpoints;
 pub mod manifest;
 pub mod quadlet;
 
@@ -16,6 +17,7 @@ pub mod locks;
 pub mod log;
 pub mod ops;
 pub mod reconcile;
+pub mod stack;
 pub mod state;
 pub mod status;
 pub mod time;

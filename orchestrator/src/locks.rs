@@ -1,6 +1,8 @@
 //! Per-app locks: operations on one app run one at a time; different apps run concurrently.
+//! An operation on several apps (a required stack) takes all their locks in id order, so two
+//! such operations can never each hold a lock the other waits for.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -22,6 +24,15 @@ impl AppLocks {
     /// Waits for the app's lock.
     pub async fn lock(&self, id: &AppId) -> OwnedMutexGuard<()> {
         self.entry(id).lock_owned().await
+    }
+
+    /// Waits for every app's lock, taking them in id order (the set iterates sorted).
+    pub async fn lock_all(&self, ids: &BTreeSet<AppId>) -> Vec<OwnedMutexGuard<()>> {
+        let mut guards = Vec::with_capacity(ids.len());
+        for id in ids {
+            guards.push(self.lock(id).await);
+        }
+        guards
     }
 
     /// Takes the app's lock only if it is free (the reconciler never waits behind a user).

@@ -13,11 +13,11 @@ use orchestrator::backend::{
     Backend, Commands, LegacyBackend, Program, QuadletBackend, SystemRunner,
 };
 use orchestrator::config::{Config, DEFAULT_PATH};
-use orchestrator::log;
 use orchestrator::manifest::Catalog;
 use orchestrator::ops::Orchestrator;
 use orchestrator::quadlet::PodmanVersion;
 use orchestrator::{Error, Result};
+use orchestrator::{failpoints, log};
 
 /// Clean exit.
 const EXIT_OK: i32 = 0;
@@ -31,8 +31,8 @@ const EXIT_CONFIG: i32 = 78;
 #[derive(Parser)]
 #[command(name = "orchestrator", version)]
 struct Cli {
-    /// The config file (TOML: listen, catalog_dir, unit_dir, data_dir, use_quadlet_backends,
-    /// password_hash, session_ttl_secs, reconcile_interval_secs).
+    /// The config file (TOML: listen, catalog_dir, catalog_override_dir, unit_dir, data_dir,
+    /// use_quadlet_backends, password_hash, session_ttl_secs, reconcile_interval_secs).
     #[arg(long, default_value = DEFAULT_PATH)]
     config: PathBuf,
     #[command(subcommand)]
@@ -83,6 +83,14 @@ fn hash_password() -> i32 {
 
 async fn run(config_path: PathBuf) -> i32 {
     let started = Instant::now();
+    // Held for the process lifetime: the fail points `FAILPOINTS` sets stay set while it lives.
+    let _failpoints = match failpoints::setup() {
+        Ok(s) => s,
+        Err(e) => {
+            log::error(format_args!("failed to read FAILPOINTS: {e}"));
+            return EXIT_CONFIG;
+        }
+    };
     let config = match Config::load(&config_path) {
         Ok(c) => c,
         Err(e) => {
@@ -100,7 +108,8 @@ async fn run(config_path: PathBuf) -> i32 {
 }
 
 async fn start(config: Config, started: Instant) -> Result<()> {
-    let (catalog, errors) = Catalog::load(&config.catalog_dir)?;
+    let (catalog, errors) =
+        Catalog::load_with_overrides(&config.catalog_dir, config.catalog_override_dir.as_deref())?;
     errors.iter().for_each(log::warn);
     let runner = if config.use_quadlet_backends {
         SystemRunner::new()

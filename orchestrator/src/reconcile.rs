@@ -1,5 +1,10 @@
 //! Reconciliation planning: desired state (state file + unit files) against what the runtime
 //! reports, as a pure function from both to the actions that repair the drift.
+//!
+//! Desired state is the state file's record; when the record is lost, the unit's `[Install]`
+//! section says it (see `quadlet::unit_file`). Both directions are repaired: an app meant to run
+//! that does not is started, an app meant to be stopped that runs is stopped, and a unit whose
+//! `[Install]` disagrees with the record is rewritten, so the next boot does what the record says.
 
 use crate::backend::{Observed, RunState};
 use crate::manifest::AppId;
@@ -14,21 +19,26 @@ pub struct Plan {
     pub forget: Vec<AppId>,
     /// Apps that should run and do not: start them.
     pub start: Vec<AppId>,
+    /// Apps that should be stopped and run (or are starting): stop them.
+    pub stop: Vec<AppId>,
+    /// Apps in the right run state whose unit records another desired state: rewrite the unit.
+    pub mark: Vec<(AppId, Desired)>,
 }
 
-/// Plans one tick. Invalid units are left alone; adopted apps keep running if they were not
-/// deliberately stopped (a failed one is taken as meant to run).
+/// Plans one tick. Invalid units are left alone. An adopted app takes the desired state its
+/// unit records; without one (legacy backend) it keeps running unless it was stopped (a failed
+/// one is taken as meant to run).
 pub fn plan(state: &State, observed: &[Observed]) -> Plan {
     let mut p = Plan::default();
     for o in observed {
         let desired = match state.apps.get(&o.id) {
             Some(rec) => rec.desired,
             None => {
-                let desired = if o.run == RunState::Stopped {
+                let desired = o.desired.unwrap_or(if o.run == RunState::Stopped {
                     Desired::Stopped
                 } else {
                     Desired::Running
-                };
+                });
                 let rec = AppRecord {
                     installed_at: o.installed_at.clone(),
                     desired,
@@ -38,11 +48,14 @@ pub fn plan(state: &State, observed: &[Observed]) -> Plan {
                 desired
             }
         };
-        if o.invalid.is_none()
-            && desired == Desired::Running
-            && matches!(o.run, RunState::Stopped | RunState::Failed)
-        {
-            p.start.push(o.id.clone());
+        if o.invalid.is_some() {
+            continue;
+        }
+        match (desired, o.run) {
+            (Desired::Running, RunState::Stopped | RunState::Failed) => p.start.push(o.id.clone()),
+            (Desired::Stopped, RunState::Running | RunState::Starting) => p.stop.push(o.id.clone()),
+            _ if o.desired.is_some_and(|d| d != desired) => p.mark.push((o.id.clone(), desired)),
+            _ => {}
         }
     }
     p.forget = state
@@ -66,6 +79,15 @@ mod tests {
             container_id: None,
             started_at: None,
             installed_at: Some("2026-11-29T09:30:00Z".into()),
+            desired: None,
+        }
+    }
+
+    /// An observed app whose unit records `desired`.
+    fn unit(id: &str, run: RunState, desired: Desired) -> Observed {
+        Observed {
+            desired: Some(desired),
+            ..obs(id, run, false)
         }
     }
 
@@ -104,7 +126,69 @@ mod tests {
         let p = plan(&state, &observed);
         assert_eq!(ids(&p.start), ["down", "crashed"]);
         assert_eq!(ids(&p.forget), ["gone"]);
-        assert!(p.adopt.is_empty());
+        assert!(p.adopt.is_empty() && p.stop.is_empty() && p.mark.is_empty());
+    }
+
+    #[test]
+    fn stops_what_should_be_stopped_and_rewrites_units_that_disagree() {
+        let mut state = State::default();
+        for (id, d) in [
+            ("parked-but-up", Desired::Stopped),
+            ("parked-starting", Desired::Stopped),
+            ("parked-broken", Desired::Stopped),
+            ("parked-wanted", Desired::Stopped),
+            ("up-unwanted", Desired::Running),
+            ("up-right", Desired::Running),
+        ] {
+            state.apps.insert(AppId::parse(id).unwrap(), record(d));
+        }
+        let observed = [
+            unit("parked-but-up", RunState::Running, Desired::Running),
+            unit("parked-starting", RunState::Starting, Desired::Stopped),
+            obs("parked-broken", RunState::Running, true),
+            unit("parked-wanted", RunState::Stopped, Desired::Running),
+            unit("up-unwanted", RunState::Running, Desired::Stopped),
+            unit("up-right", RunState::Running, Desired::Running),
+        ];
+        let p = plan(&state, &observed);
+        assert_eq!(ids(&p.stop), ["parked-but-up", "parked-starting"]);
+        assert!(p.start.is_empty() && p.adopt.is_empty() && p.forget.is_empty());
+        let mark: Vec<_> = p.mark.iter().map(|(id, d)| (id.as_str(), *d)).collect();
+        assert_eq!(
+            mark,
+            [
+                ("parked-wanted", Desired::Stopped),
+                ("up-unwanted", Desired::Running)
+            ]
+        );
+    }
+
+    #[test]
+    fn adopts_the_desired_state_the_unit_records() {
+        let observed = [
+            unit("kept-off", RunState::Stopped, Desired::Stopped),
+            unit("off-but-up", RunState::Running, Desired::Stopped),
+            unit("on-but-down", RunState::Stopped, Desired::Running),
+            unit("on", RunState::Running, Desired::Running),
+        ];
+        let p = plan(&State::default(), &observed);
+        let adopted: Vec<_> = p
+            .adopt
+            .iter()
+            .map(|(id, r)| (id.as_str(), r.desired))
+            .collect();
+        assert_eq!(
+            adopted,
+            [
+                ("kept-off", Desired::Stopped),
+                ("off-but-up", Desired::Stopped),
+                ("on-but-down", Desired::Running),
+                ("on", Desired::Running)
+            ]
+        );
+        assert_eq!(ids(&p.stop), ["off-but-up"]);
+        assert_eq!(ids(&p.start), ["on-but-down"]);
+        assert!(p.mark.is_empty());
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! The state file: what the orchestrator knows beyond the unit files (install time, whether the
 //! user wants the app running, last health). Losing it is never fatal; it is rebuilt from units.
+//!
+//! Desired state is kept in two places on the Quadlet backend: here, and in the unit file's
+//! `[Install]` section (see `quadlet::unit_file`), which is what makes a stopped app stay stopped
+//! across a node reboot without the orchestrator. This file wins while it exists; the units are
+//! read when it is lost. The legacy backend has no unit file, so this file is its only record:
+//! after a reboot its containers exist but none runs until the orchestrator's reconciler starts
+//! the ones this file says should run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,7 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{PRIVATE, write_atomic};
 use crate::manifest::AppId;
 
 /// Whether the user wants an app running.
@@ -30,6 +37,8 @@ pub enum HealthState {
     Unhealthy,
     /// Not checked yet, not running, or no check defined.
     Unknown,
+    /// Running, but a requirement is not running or unhealthy (reported, never recorded).
+    Degraded,
 }
 
 /// What is recorded about one installed app.
@@ -86,7 +95,7 @@ impl State {
     pub fn save(&self, path: &Path) -> Result<()> {
         let json =
             serde_json::to_vec_pretty(self).map_err(|e| crate::Error::Internal(e.to_string()))?;
-        write_atomic(path, &json)
+        write_atomic(path, &json, PRIVATE)
     }
 }
 

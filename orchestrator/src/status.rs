@@ -1,9 +1,13 @@
-//! `AppStatus`: how one app is reported over the API.
+//! `AppStatus`: how one app is reported over the API, including `degraded` for an app whose
+//! requirement is down.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::backend::{Observed, RunState};
 use crate::manifest::AppId;
+use crate::stack::Graph;
 use crate::state::{AppRecord, HealthState};
 
 /// An app's state as the API reports it.
@@ -68,6 +72,8 @@ pub struct AppStatus {
     pub installed_at: Option<String>,
     /// Why it is invalid or failed, if known.
     pub error: Option<String>,
+    /// Why it is `degraded` (`requires lab-chain, which is not running`); null otherwise.
+    pub reason: Option<String>,
 }
 
 impl AppStatus {
@@ -91,6 +97,114 @@ impl AppStatus {
                 .and_then(|r| r.installed_at.clone())
                 .or_else(|| o.installed_at.clone()),
             error: o.invalid.clone(),
+            reason: None,
         }
+    }
+
+    /// A catalog app that is not installed.
+    pub fn not_installed(id: AppId, unit_path: String) -> AppStatus {
+        AppStatus {
+            id,
+            state: AppState::NotInstalled,
+            container_id: None,
+            started_at: None,
+            health: HealthState::Unknown,
+            unit_path,
+            installed_at: None,
+            error: None,
+            reason: None,
+        }
+    }
+}
+
+/// Reports every running app whose requirement (in manifest order; the first one wins) is not
+/// running or is unhealthy as `degraded`, with the reason. A requirement's own `degraded` does
+/// not spread: each app names what is wrong with its direct requirements only.
+pub fn mark_degraded(apps: &mut [AppStatus], graph: &Graph) {
+    let seen: BTreeMap<AppId, (AppState, HealthState)> = apps
+        .iter()
+        .map(|a| (a.id.clone(), (a.state, a.health)))
+        .collect();
+    for app in apps.iter_mut().filter(|a| a.state == AppState::Running) {
+        let problem = graph
+            .get(&app.id)
+            .into_iter()
+            .flatten()
+            .find_map(|r| match seen.get(r) {
+                Some((AppState::Running, HealthState::Unhealthy)) => Some((r, "unhealthy")),
+                Some((AppState::Running, _)) => None,
+                _ => Some((r, "not running")),
+            });
+        if let Some((r, why)) = problem {
+            app.health = HealthState::Degraded;
+            app.reason = Some(format!("requires {r}, which is {why}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(id: &str, state: AppState, health: HealthState) -> AppStatus {
+        AppStatus {
+            state,
+            health,
+            ..AppStatus::not_installed(AppId::parse(id).unwrap(), String::new())
+        }
+    }
+
+    #[test]
+    fn a_running_app_with_a_requirement_down_or_unhealthy_is_degraded() {
+        let id = |s| AppId::parse(s).unwrap();
+        let graph: Graph = [
+            (id("chain"), vec![]),
+            (id("wallet"), vec![id("chain")]),
+            (id("index"), vec![id("chain")]),
+            (id("ui"), vec![id("index"), id("wallet")]),
+            (id("explorer"), vec![id("gone")]),
+            (id("parked"), vec![id("chain")]),
+        ]
+        .into();
+        let mut apps = vec![
+            status("chain", AppState::Stopped, HealthState::Unknown),
+            status("wallet", AppState::Running, HealthState::Healthy),
+            status("index", AppState::Running, HealthState::Unhealthy),
+            status("ui", AppState::Running, HealthState::Healthy),
+            status("explorer", AppState::Running, HealthState::Healthy),
+            status("parked", AppState::Stopped, HealthState::Unknown),
+        ];
+        mark_degraded(&mut apps, &graph);
+        let got: Vec<_> = apps
+            .iter()
+            .map(|a| (a.id.as_str(), a.health, a.reason.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("chain", HealthState::Unknown, None),
+                (
+                    "wallet",
+                    HealthState::Degraded,
+                    Some("requires chain, which is not running")
+                ),
+                (
+                    "index",
+                    HealthState::Degraded,
+                    Some("requires chain, which is not running")
+                ),
+                (
+                    "ui",
+                    HealthState::Degraded,
+                    Some("requires index, which is unhealthy")
+                ),
+                (
+                    "explorer",
+                    HealthState::Degraded,
+                    Some("requires gone, which is not running")
+                ),
+                ("parked", HealthState::Unknown, None),
+            ]
+        );
     }
 }

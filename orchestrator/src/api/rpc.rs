@@ -37,15 +37,34 @@ struct App {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Stop {
+    id: AppId,
+    #[serde(default)]
+    cascade: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Uninstall {
     id: AppId,
     #[serde(default)]
     purge: bool,
+    #[serde(default)]
+    cascade: bool,
 }
 
 /// An error response body.
 pub fn error(id: Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+}
+
+/// The error response body for `e`, with its `data` when it has some.
+fn error_of(id: Value, e: &Error) -> Value {
+    let mut v = error(id, e.rpc_code(), &e.to_string());
+    if let Some(data) = e.rpc_data() {
+        v["error"]["data"] = data;
+    }
+    v
 }
 
 /// Answers one request body; `None` means a notification (no response body).
@@ -101,7 +120,7 @@ pub async fn handle(api: &Api, headers: &HeaderMap, body: &[u8]) -> Option<Value
             METHOD_NOT_FOUND,
             &format!("method not found: {method}"),
         ),
-        Err(Some(e)) => error(reply_id, e.rpc_code(), &e.to_string()),
+        Err(Some(e)) => error_of(reply_id, &e),
     })
 }
 
@@ -117,9 +136,9 @@ async fn call(
     token: Option<&str>,
 ) -> Result<Value, Option<Error>> {
     let core = &api.core;
-    let to_json = |v: crate::status::AppStatus| {
+    fn to_json(v: impl serde::Serialize) -> Result<Value> {
         serde_json::to_value(v).map_err(|e| Error::Internal(e.to_string()))
-    };
+    }
     let r = match method {
         "auth.login" => login(api, params::<Login>(p)?.password).await,
         "auth.logout" => params::<Empty>(p).map(|_| {
@@ -131,22 +150,27 @@ async fn call(
             core.list().await.map(|apps| json!({ "apps": apps }))
         }
         "package.install" => core.install(&params::<App>(p)?.id).await.and_then(to_json),
+        "package.update" => core.update(&params::<App>(p)?.id).await.and_then(to_json),
         "package.start" => core
-            .operate(Op::Start, &params::<App>(p)?.id)
+            .operate(Op::Start, &params::<App>(p)?.id, false)
             .await
             .and_then(to_json),
-        "package.stop" => core
-            .operate(Op::Stop, &params::<App>(p)?.id)
-            .await
-            .and_then(to_json),
+        "package.stop" => {
+            let s = params::<Stop>(p)?;
+            core.operate(Op::Stop, &s.id, s.cascade)
+                .await
+                .and_then(to_json)
+        }
         "package.restart" => core
-            .operate(Op::Restart, &params::<App>(p)?.id)
+            .operate(Op::Restart, &params::<App>(p)?.id, false)
             .await
             .and_then(to_json),
         "package.status" => core.status(&params::<App>(p)?.id).await.and_then(to_json),
         "package.uninstall" => {
             let u = params::<Uninstall>(p)?;
-            core.uninstall(&u.id, u.purge).await
+            core.uninstall(&u.id, u.purge, u.cascade)
+                .await
+                .and_then(to_json)
         }
         "server.metrics" => params::<Empty>(p).map(|_| core.metrics()),
         _ => return Err(None),

@@ -20,8 +20,7 @@ use super::{proxy, rpc};
 use crate::auth::{PasswordHash, Sessions};
 use crate::log;
 use crate::ops::Orchestrator;
-use crate::state::HealthState;
-use crate::status::{AppState, AppStatus};
+use crate::status::AppStatus;
 
 /// Largest JSON-RPC request body.
 pub const MAX_RPC_BODY: usize = 1 << 20;
@@ -187,18 +186,8 @@ async fn dashboard(api: &Api) -> Reply {
         .filter(|m| !rows.iter().any(|r| r.status.id == m.id))
         .collect();
     for m in missing {
-        let status = AppStatus {
-            id: m.id.clone(),
-            state: AppState::NotInstalled,
-            container_id: None,
-            started_at: None,
-            health: HealthState::Unknown,
-            unit_path: String::new(),
-            installed_at: None,
-            error: None,
-        };
         rows.push(Row {
-            status,
+            status: AppStatus::not_installed(m.id.clone(), String::new()),
             proxied: false,
         });
     }

@@ -1,5 +1,10 @@
 //! The legacy backend: `podman create` + `podman start` from the orchestrator's own process, so
 //! containers live in the orchestrator's cgroup and die with it (kept to demonstrate exactly that).
+//!
+//! It has no unit file, so an app's desired state lives only in the orchestrator's state file:
+//! nothing on the node starts or keeps stopped an app without the orchestrator running. Its spec
+//! (what an update compares and a rollback puts back) is the `podman create` argument list, read
+//! back from the container's `Config.CreateCommand`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,10 +12,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::quadlet::remove_volumes;
-use super::{Backend, BackendKind, Commands, Observed, Program, RunState};
+use super::{Backend, BackendKind, Commands, Observed, Program, RunState, Then};
 use crate::error::{Error, Result};
 use crate::manifest::{AppId, Manifest, Network};
 use crate::quadlet::APP_LABEL;
+use crate::state::Desired;
 use crate::time::rfc3339_secs;
 
 /// Runs apps as plain podman containers labelled `orchestrator.app=<id>`.
@@ -96,6 +102,53 @@ impl Backend for LegacyBackend {
         self.podman(&["restart", id.as_str()])
     }
 
+    fn record_desired(&self, _: &AppId, _: Desired) -> Result<()> {
+        // Nothing on the node reads it: the state file is the only record (module doc).
+        Ok(())
+    }
+
+    fn spec(&self, id: &AppId) -> Result<Option<String>> {
+        let out = self.cmd.run_status(
+            Program::Podman,
+            &[
+                "container",
+                "inspect",
+                "--format",
+                "{{json .Config.CreateCommand}}",
+                id.as_str(),
+            ],
+        )?;
+        if !out.success {
+            // No such container: the app has no spec to compare or put back.
+            return Ok(None);
+        }
+        let argv: Vec<String> = serde_json::from_str(out.stdout.trim())
+            .map_err(|e| Error::Internal(format!("podman inspect printed bad JSON: {e}")))?;
+        // argv is `podman [global options] create ...`; the spec starts at `create`.
+        let args: Vec<String> = argv.into_iter().skip_while(|a| a != "create").collect();
+        Ok(Some(spec_text(&args)))
+    }
+
+    fn render(&self, m: &Manifest, _: Desired) -> String {
+        spec_text(&create_args(m))
+    }
+
+    fn apply(&self, id: &AppId, spec: &str, then: Then) -> Result<()> {
+        let args: Vec<String> = serde_json::from_str(spec)
+            .map_err(|e| Error::Internal(format!("bad legacy spec for {id}: {e}")))?;
+        if args.first().map(String::as_str) != Some("create") {
+            return Err(Error::Internal(format!(
+                "bad legacy spec for {id}: not a create"
+            )));
+        }
+        // `create --replace` removes the running container, so a start runs the new one.
+        self.podman(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
+        match then {
+            Then::Nothing => Ok(()),
+            Then::Start | Then::Restart => self.podman(&["start", id.as_str()]),
+        }
+    }
+
     fn observe(&self) -> Result<Vec<Observed>> {
         let out = self.cmd.run(
             Program::Podman,
@@ -130,6 +183,11 @@ impl Backend for LegacyBackend {
     }
 }
 
+/// A create argument list as spec text (a JSON array: exact, and parsed back by `apply`).
+fn spec_text(args: &[String]) -> String {
+    serde_json::to_string(args).unwrap_or_default()
+}
+
 /// One `podman ps --format json` entry as an observed app.
 fn observed(c: &Value) -> Option<Observed> {
     let id = AppId::parse(c["Labels"][APP_LABEL].as_str()?).ok()?;
@@ -152,6 +210,7 @@ fn observed(c: &Value) -> Option<Observed> {
         container_id: up.then(|| c["Id"].as_str().map(str::to_owned)).flatten(),
         started_at: up.then(|| secs("StartedAt")).flatten(),
         installed_at: secs("Created"),
+        desired: None,
     })
 }
 
@@ -217,6 +276,75 @@ mod tests {
                     Some("2026-11-29T09:30:00Z")
                 )
             ]
+        );
+    }
+
+    fn id(s: &str) -> AppId {
+        AppId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn start_stop_restart_uninstall_are_one_podman_call_each_and_desired_is_not_on_the_node() {
+        let runner = Arc::new(RecordingRunner::ok());
+        let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
+        let web = id("web");
+        b.stop(&web).unwrap();
+        b.start(&web).unwrap();
+        b.restart(&web).unwrap();
+        b.record_desired(&web, Desired::Stopped).unwrap();
+        b.uninstall(&web, &[]).unwrap();
+        b.uninstall(&web, &["web-data".into()]).unwrap();
+        assert_eq!(
+            runner.calls(),
+            [
+                "podman --cgroup-manager=cgroupfs stop web",
+                "podman --cgroup-manager=cgroupfs start web",
+                "podman --cgroup-manager=cgroupfs restart web",
+                "podman --cgroup-manager=cgroupfs rm -f -i web",
+                "podman --cgroup-manager=cgroupfs rm -f -i web",
+                "podman volume rm web-data"
+            ]
+        );
+        assert_eq!(b.unit_path(&web), None);
+    }
+
+    #[test]
+    fn spec_is_the_create_command_and_apply_recreates_then_starts() {
+        let inspect = r#"["podman","--cgroup-manager=cgroupfs","create","--replace","--name","web","img:v1"]"#;
+        let runner = Arc::new(RecordingRunner::answering(move |_, args| CommandOutput {
+            success: args.last().map(String::as_str) != Some("gone"),
+            stdout: inspect.into(),
+            stderr: "no such container".into(),
+        }));
+        let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
+        let v1 = r#"["create","--replace","--name","web","img:v1"]"#;
+        assert_eq!(b.spec(&id("web")).unwrap().as_deref(), Some(v1));
+        assert_eq!(b.spec(&id("gone")).unwrap(), None);
+        let m = Manifest::from_toml(Path::new("t"), "id = \"web\"\nimage = \"img:v2\"\n").unwrap();
+        let v2 = b.render(&m, Desired::Stopped);
+        assert_eq!(
+            v2,
+            r#"["create","--replace","--name","web","--label","orchestrator.app=web","--restart","on-failure","img:v2"]"#
+        );
+        assert_eq!(
+            b.render(&m, Desired::Running),
+            v2,
+            "desired is not in the spec"
+        );
+        runner.clear();
+        b.apply(&id("web"), &v2, Then::Restart).unwrap();
+        b.apply(&id("web"), v1, Then::Nothing).unwrap();
+        assert_eq!(
+            runner.calls(),
+            [
+                "podman --cgroup-manager=cgroupfs create --replace --name web --label orchestrator.app=web --restart on-failure img:v2",
+                "podman --cgroup-manager=cgroupfs start web",
+                "podman --cgroup-manager=cgroupfs create --replace --name web img:v1"
+            ]
+        );
+        assert!(
+            b.apply(&id("web"), r#"["rm","-f","web"]"#, Then::Nothing)
+                .is_err()
         );
     }
 }

@@ -8,7 +8,7 @@ mod quadlet;
 mod runner;
 
 pub use legacy::LegacyBackend;
-pub use model::{Backend, BackendKind, Observed, RunState};
+pub use model::{Backend, BackendKind, Observed, RunState, Then};
 pub use quadlet::QuadletBackend;
 pub use runner::{
     Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner, reset_thread_calls,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::error::Result;
 use crate::manifest::{AppId, Manifest};
+use crate::state::Desired;
 
 /// Which backend runs the apps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,22 +53,49 @@ pub struct Observed {
     pub started_at: Option<String>,
     /// When it was installed, as far as the runtime knows (RFC 3339).
     pub installed_at: Option<String>,
+    /// The desired state its unit records (`[Install]` or not); `None` where there is no unit
+    /// (the legacy backend) or it is invalid.
+    pub desired: Option<Desired>,
+}
+
+/// What follows putting a new spec in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Then {
+    /// Nothing: the app is meant to be stopped.
+    Nothing,
+    /// `start` (does nothing to a unit that is already active).
+    Start,
+    /// `restart`: the app runs from the new spec.
+    Restart,
 }
 
 /// Runs apps. Nothing outside `backend/` knows which implementation is in use.
+///
+/// A *spec* is the text an app runs from, as the backend keeps it: the Quadlet unit file, or the
+/// legacy backend's `podman create` arguments. Specs are compared to decide whether an update
+/// changes anything, and the previous one is put back when an update is rolled back.
 pub trait Backend: Send + Sync {
     /// Which implementation this is.
     fn kind(&self) -> BackendKind;
-    /// Installs (or replaces) `m` and starts it.
+    /// Installs `m`, meant to run, and starts it.
     fn install(&self, m: &Manifest) -> Result<()>;
-    /// Stops and removes the app; removes `purge_volumes` too (empty keeps every volume).
+    /// Stops and removes the app so nothing of it is left (container, unit, loaded unit);
+    /// removes `purge_volumes` too (empty keeps every volume).
     fn uninstall(&self, id: &AppId, purge_volumes: &[String]) -> Result<()>;
-    /// Starts the app.
+    /// Records the app as meant to run (where the backend keeps that) and starts it.
     fn start(&self, id: &AppId) -> Result<()>;
-    /// Stops the app.
+    /// Records the app as meant to be stopped (where the backend keeps that) and stops it.
     fn stop(&self, id: &AppId) -> Result<()>;
-    /// Restarts the app.
+    /// Records the app as meant to run and restarts it.
     fn restart(&self, id: &AppId) -> Result<()>;
+    /// Records `desired` where the node reads it at boot, without starting or stopping anything.
+    fn record_desired(&self, id: &AppId, desired: Desired) -> Result<()>;
+    /// The spec the app runs from now, `None` if it has none.
+    fn spec(&self, id: &AppId) -> Result<Option<String>>;
+    /// The spec `m` gives for an app whose desired state is `desired`.
+    fn render(&self, m: &Manifest, desired: Desired) -> String;
+    /// Puts `spec` in place for `id`, then does what `then` says.
+    fn apply(&self, id: &AppId, spec: &str, then: Then) -> Result<()>;
     /// Every installed app and its state, in as few runtime calls as possible.
     fn observe(&self) -> Result<Vec<Observed>>;
     /// Where the app's unit file lives, if this backend has one.

@@ -1,13 +1,21 @@
 //! The Quadlet backend: unit files in the user's Quadlet folder, driven by `systemctl --user`.
+//!
+//! The unit file carries the app's desired state: `[Install] WantedBy=default.target` iff it is
+//! meant to run. Start and restart put that section in, stop takes it out (each time with a
+//! `daemon-reload`, so Quadlet's generator adds or drops the `default.target` wants link), so
+//! after a node reboot the user's systemd starts exactly the apps meant to run, with no
+//! orchestrator involved. A write happens only when the text changes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Backend, BackendKind, Commands, Observed, Program, RunState};
+use super::{Backend, BackendKind, Commands, Observed, Program, RunState, Then};
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomic;
+use crate::failpoints::{Regression, step};
+use crate::fsutil::{PRIVATE, write_atomic};
 use crate::manifest::{AppId, Manifest};
-use crate::quadlet::{PodmanVersion, QuadletUnit, check_unit_text};
+use crate::quadlet::{PodmanVersion, QuadletUnit, check_unit_text, desired_in, with_desired};
+use crate::state::Desired;
 use crate::time::{rfc3339, rfc3339_secs};
 
 /// Runs apps as Quadlet `.container` units under the user's systemd.
@@ -73,6 +81,21 @@ impl QuadletBackend {
             .run(Program::Systemctl, &["--user", "daemon-reload"])
             .map(drop)
     }
+
+    /// Writes `desired` into the unit's `[Install]` section and reloads, if it is not there yet.
+    /// A corrupt unit is refused, never rewritten.
+    fn mark(&self, id: &AppId, desired: Desired) -> Result<()> {
+        let path = self.path(id);
+        let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+        check_unit_text(&text).map_err(|_| Error::InvalidUnit(id.to_string()))?;
+        let marked = with_desired(&text, desired);
+        if marked == text {
+            return Ok(());
+        }
+        write_atomic(&path, marked.as_bytes(), PRIVATE)?;
+        step("desired.after-unit-write");
+        self.reload()
+    }
 }
 
 impl Backend for QuadletBackend {
@@ -84,8 +107,9 @@ impl Backend for QuadletBackend {
         std::fs::create_dir_all(&self.unit_dir).map_err(Error::io(&self.unit_dir))?;
         let path = self.path(&m.id);
         let existed = path.exists();
-        let text = QuadletUnit::from_manifest(m, &self.podman).render();
-        write_atomic(&path, text.as_bytes())?;
+        let text = self.render(m, Desired::Running);
+        write_atomic(&path, text.as_bytes(), PRIVATE)?;
+        step("install.after-unit-write");
         let result = self.reload().and_then(|()| self.systemctl("start", &m.id));
         if result.is_err() && !existed {
             // A first install that failed leaves nothing behind; the error says why.
@@ -98,31 +122,76 @@ impl Backend for QuadletBackend {
     }
 
     fn uninstall(&self, id: &AppId, purge_volumes: &[String]) -> Result<()> {
+        let unit = format!("{id}.service");
         // A unit that is already gone or stopped must not block its removal.
-        let _ = self.cmd.run_status(
-            Program::Systemctl,
-            &["--user", "stop", &format!("{id}.service")],
-        )?;
+        let _ = self
+            .cmd
+            .run_status(Program::Systemctl, &["--user", "stop", &unit])?;
+        // Quadlet's stop removes the container; one left behind (a failed stop, a unit edited
+        // by hand) would keep its name and ports, so it goes too. `-i`: none is not an error.
+        self.cmd
+            .run(Program::Podman, &["rm", "-f", "-i", id.as_str()])?;
         match std::fs::remove_file(self.path(id)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(Error::io(self.path(id))(e));
             }
             _ => {}
         }
+        step("uninstall.after-unit-remove");
         self.reload()?;
+        // A failed unit stays loaded after its file is gone until its failure is forgotten;
+        // a unit that is not loaded makes this fail, which is the state wanted anyway.
+        let _ = self
+            .cmd
+            .run_status(Program::Systemctl, &["--user", "reset-failed", &unit])?;
         remove_volumes(&self.cmd, purge_volumes)
     }
 
     fn start(&self, id: &AppId) -> Result<()> {
+        self.mark(id, Desired::Running)?;
         self.systemctl("start", id)
     }
 
     fn stop(&self, id: &AppId) -> Result<()> {
+        // REGRESSION SWITCH (issue 8): the old stop left `WantedBy=default.target` in the unit,
+        // so the next boot started the app again.
+        if !Regression::StoppedResurrects.active() {
+            self.mark(id, Desired::Stopped)?;
+        }
         self.systemctl("stop", id)
     }
 
     fn restart(&self, id: &AppId) -> Result<()> {
+        self.mark(id, Desired::Running)?;
         self.systemctl("restart", id)
+    }
+
+    fn record_desired(&self, id: &AppId, desired: Desired) -> Result<()> {
+        self.mark(id, desired)
+    }
+
+    fn spec(&self, id: &AppId) -> Result<Option<String>> {
+        let path = self.path(id);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path)(e)),
+        }
+    }
+
+    fn render(&self, m: &Manifest, desired: Desired) -> String {
+        QuadletUnit::from_manifest(m, &self.podman, desired).render()
+    }
+
+    fn apply(&self, id: &AppId, spec: &str, then: Then) -> Result<()> {
+        write_atomic(&self.path(id), spec.as_bytes(), PRIVATE)?;
+        step("update.after-unit-write");
+        self.reload()?;
+        match then {
+            Then::Nothing => Ok(()),
+            Then::Start => self.systemctl("start", id),
+            Then::Restart => self.systemctl("restart", id),
+        }
     }
 
     fn observe(&self) -> Result<Vec<Observed>> {
@@ -194,10 +263,13 @@ fn installed_units(dir: &Path) -> Result<Vec<Observed>> {
             continue;
         };
         let read = std::fs::read(&path).map_err(|e| e.to_string());
-        let invalid = read
+        let text = read
             .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8 text".to_owned()))
-            .and_then(|t| check_unit_text(&t))
-            .err();
+            .and_then(|t| check_unit_text(&t).map(|()| t));
+        let (invalid, desired) = match text {
+            Ok(t) => (None, Some(desired_in(&t))),
+            Err(why) => (Some(why), None),
+        };
         let installed_at = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .ok()
@@ -209,6 +281,7 @@ fn installed_units(dir: &Path) -> Result<Vec<Observed>> {
             container_id: None,
             started_at: None,
             installed_at,
+            desired,
         });
     }
     apps.sort_by(|a, b| a.id.cmp(&b.id));
@@ -253,6 +326,8 @@ pub(super) fn remove_volumes(cmd: &Commands, volumes: &[String]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
     use crate::backend::fake::RecordingRunner;
     use crate::backend::{CommandOutput, Program};
@@ -283,8 +358,31 @@ mod tests {
         .unwrap()
     }
 
+    fn id(s: &str) -> AppId {
+        AppId::parse(s).unwrap()
+    }
+
+    /// The unit of `manifest("web")` with `[Install]` iff `running`.
+    fn web_unit(running: bool) -> String {
+        let install = if running {
+            "\n[Install]\nWantedBy=default.target\n"
+        } else {
+            ""
+        };
+        format!(
+            "[Unit]\nDescription=orchestrator app web\n\n[Container]\nContainerName=web\nImage=img\nLabel=orchestrator.app=web\n\n[Service]\nRestart=on-failure\nTimeoutStartSec=900\n{install}"
+        )
+    }
+
+    /// The unit file's text and permission bits.
+    fn unit_file(dir: &Path) -> (String, u32) {
+        let path = dir.join("units/web.container");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        (std::fs::read_to_string(path).unwrap(), mode)
+    }
+
     #[test]
-    fn install_writes_the_unit_and_costs_two_systemctl_calls() {
+    fn install_writes_the_unit_0600_and_costs_two_systemctl_calls() {
         let (b, runner, dir) = setup("install", RecordingRunner::ok());
         b.install(&manifest("web")).unwrap();
         assert_eq!(
@@ -294,8 +392,7 @@ mod tests {
                 "systemctl --user start web.service"
             ]
         );
-        let unit = std::fs::read_to_string(dir.join("units/web.container")).unwrap();
-        assert!(unit.contains("ContainerName=web\n"), "{unit}");
+        assert_eq!(unit_file(&dir), (web_unit(true), 0o600));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -341,7 +438,9 @@ mod tests {
             }
         });
         let (b, runner, dir) = setup("limit", limited);
-        b.start(&AppId::parse("web").unwrap()).unwrap();
+        std::fs::create_dir_all(dir.join("units")).unwrap();
+        std::fs::write(dir.join("units/web.container"), web_unit(true)).unwrap();
+        b.start(&id("web")).unwrap();
         assert_eq!(
             runner.calls(),
             [
@@ -353,31 +452,174 @@ mod tests {
         std::fs::remove_dir_all(dir).ok();
     }
 
+    /// What a step does, the command lines it must run, and whether the unit then has [Install].
+    type Step = (
+        &'static str,
+        fn(&QuadletBackend) -> Result<()>,
+        &'static [&'static str],
+        bool,
+    );
+
     #[test]
-    fn uninstall_stops_removes_reloads_and_purges_only_when_asked() {
+    fn stop_start_and_restart_write_the_desired_state_into_install_only_when_it_changes() {
+        let (b, runner, dir) = setup("desired", RecordingRunner::ok());
+        b.install(&manifest("web")).unwrap();
+        let steps: [Step; 6] = [
+            (
+                "stop",
+                |b| b.stop(&id("web")),
+                &[
+                    "systemctl --user daemon-reload",
+                    "systemctl --user stop web.service",
+                ],
+                false,
+            ),
+            (
+                "stop again",
+                |b| b.stop(&id("web")),
+                &["systemctl --user stop web.service"],
+                false,
+            ),
+            (
+                "start",
+                |b| b.start(&id("web")),
+                &[
+                    "systemctl --user daemon-reload",
+                    "systemctl --user start web.service",
+                ],
+                true,
+            ),
+            (
+                "restart of a running app",
+                |b| b.restart(&id("web")),
+                &["systemctl --user restart web.service"],
+                true,
+            ),
+            (
+                "record stopped",
+                |b| b.record_desired(&id("web"), Desired::Stopped),
+                &["systemctl --user daemon-reload"],
+                false,
+            ),
+            (
+                "restart of a stopped app",
+                |b| b.restart(&id("web")),
+                &[
+                    "systemctl --user daemon-reload",
+                    "systemctl --user restart web.service",
+                ],
+                true,
+            ),
+        ];
+        for (what, op, calls, running) in steps {
+            runner.clear();
+            op(&b).unwrap();
+            assert_eq!(runner.calls(), calls, "{what}");
+            assert_eq!(unit_file(&dir), (web_unit(running), 0o600), "{what}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_unit_is_refused_and_left_as_it_is() {
+        let (b, runner, dir) = setup("corrupt", RecordingRunner::ok());
+        std::fs::create_dir_all(dir.join("units")).unwrap();
+        std::fs::write(dir.join("units/web.container"), "\u{1}garbage").unwrap();
+        for r in [
+            b.stop(&id("web")),
+            b.start(&id("web")),
+            b.record_desired(&id("web"), Desired::Running),
+        ] {
+            assert_eq!(
+                r.unwrap_err().to_string(),
+                "failed to operate on `web`: its unit file is invalid"
+            );
+        }
+        assert!(runner.calls().is_empty(), "{:?}", runner.calls());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("units/web.container")).unwrap(),
+            "\u{1}garbage"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn uninstall_leaves_no_container_no_unit_no_failed_unit_and_purges_only_when_asked() {
         let (b, runner, dir) = setup("uninstall", RecordingRunner::ok());
         b.install(&manifest("web")).unwrap();
         runner.clear();
-        b.uninstall(&AppId::parse("web").unwrap(), &[]).unwrap();
+        b.uninstall(&id("web"), &[]).unwrap();
         assert_eq!(
             runner.calls(),
             [
                 "systemctl --user stop web.service",
-                "systemctl --user daemon-reload"
+                "podman rm -f -i web",
+                "systemctl --user daemon-reload",
+                "systemctl --user reset-failed web.service"
             ]
         );
         assert!(!dir.join("units/web.container").exists());
         runner.clear();
-        b.uninstall(&AppId::parse("web").unwrap(), &["web-data".into()])
-            .unwrap();
+        b.uninstall(&id("web"), &["web-data".into()]).unwrap();
         assert_eq!(
             runner.calls(),
             [
                 "systemctl --user stop web.service",
+                "podman rm -f -i web",
                 "systemctl --user daemon-reload",
+                "systemctl --user reset-failed web.service",
                 "podman volume rm web-data"
             ]
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn uninstall_survives_a_unit_that_is_not_loaded() {
+        let not_loaded = RecordingRunner::answering(|_, args| CommandOutput {
+            success: !args.iter().any(|a| a == "reset-failed" || a == "stop"),
+            stdout: String::new(),
+            stderr: "Unit web.service not loaded.".into(),
+        });
+        let (b, runner, dir) = setup("unloaded", not_loaded);
+        b.uninstall(&id("web"), &[]).unwrap();
+        assert_eq!(runner.calls().len(), 4, "{:?}", runner.calls());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn spec_is_the_unit_text_and_apply_writes_reloads_then_acts() {
+        let (b, runner, dir) = setup("apply", RecordingRunner::ok());
+        assert_eq!(b.spec(&id("web")).unwrap(), None);
+        b.install(&manifest("web")).unwrap();
+        assert_eq!(b.spec(&id("web")).unwrap(), Some(web_unit(true)));
+        assert_eq!(
+            b.render(&manifest("web"), Desired::Stopped),
+            web_unit(false)
+        );
+        let v2 = web_unit(true).replace("Image=img", "Image=img:v2");
+        for (then, calls) in [
+            (Then::Nothing, &["systemctl --user daemon-reload"][..]),
+            (
+                Then::Start,
+                &[
+                    "systemctl --user daemon-reload",
+                    "systemctl --user start web.service",
+                ][..],
+            ),
+            (
+                Then::Restart,
+                &[
+                    "systemctl --user daemon-reload",
+                    "systemctl --user restart web.service",
+                ][..],
+            ),
+        ] {
+            runner.clear();
+            b.apply(&id("web"), &v2, then).unwrap();
+            assert_eq!(runner.calls(), calls, "{then:?}");
+            assert_eq!(unit_file(&dir), (v2.clone(), 0o600));
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -399,6 +641,7 @@ mod tests {
         );
         b.install(&manifest("a")).unwrap();
         b.install(&manifest("b")).unwrap();
+        b.record_desired(&id("b"), Desired::Stopped).unwrap();
         std::fs::write(dir.join("units/c.container"), "\u{1}\u{2}garbage").unwrap();
         std::fs::write(dir.join("units/NOT-OURS.container"), "x").unwrap();
         std::fs::write(dir.join("run/a.cid"), "abc123\n").unwrap();
@@ -419,6 +662,7 @@ mod tests {
                     o.container_id.as_deref(),
                     o.started_at.as_deref(),
                     o.invalid.as_deref(),
+                    o.desired,
                 )
             })
             .collect();
@@ -430,15 +674,24 @@ mod tests {
                     RunState::Running,
                     Some("abc123"),
                     Some("2026-11-29T09:30:00Z"),
-                    None
+                    None,
+                    Some(Desired::Running)
                 ),
-                ("b", RunState::Failed, None, None, None),
+                (
+                    "b",
+                    RunState::Failed,
+                    None,
+                    None,
+                    None,
+                    Some(Desired::Stopped)
+                ),
                 (
                     "c",
                     RunState::Stopped,
                     None,
                     None,
-                    Some("line 1: not a [Section] or Key=value line")
+                    Some("line 1: not a [Section] or Key=value line"),
+                    None
                 ),
             ]
         );

@@ -94,6 +94,17 @@ pub struct Calls {
     pub podman: u64,
 }
 
+impl std::ops::Add for Calls {
+    type Output = Calls;
+
+    fn add(self, other: Calls) -> Calls {
+        Calls {
+            systemctl: self.systemctl + other.systemctl,
+            podman: self.podman + other.podman,
+        }
+    }
+}
+
 thread_local! {
     static THREAD_CALLS: Cell<Calls> = const { Cell::new(Calls { systemctl: 0, podman: 0 }) };
 }

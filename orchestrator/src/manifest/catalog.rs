@@ -1,4 +1,6 @@
-//! The catalog: every manifest in a folder (and its direct subfolders), loaded independently.
+//! The catalog: every manifest in a folder (and its direct subfolders), loaded independently,
+//! with an optional override folder whose `<id>.toml` replaces the catalog's manifest of that id
+//! (how an app gets a new version). Manifests are read again from disk for an install or update.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -6,10 +8,12 @@ use std::path::{Path, PathBuf};
 use super::{AppId, Manifest};
 use crate::error::{Error, Result};
 
-/// The good manifests of a catalog folder, by id.
+/// The good manifests of a catalog folder, by id, and where each came from.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     apps: BTreeMap<AppId, Manifest>,
+    files: BTreeMap<AppId, PathBuf>,
+    override_dir: Option<PathBuf>,
 }
 
 impl Catalog {
@@ -32,6 +36,35 @@ impl Catalog {
                     what: format!("{:?} is defined twice in the catalog", m.id.as_str()),
                 }),
                 Ok(m) => {
+                    catalog.files.insert(m.id.clone(), file);
+                    catalog.apps.insert(m.id.clone(), m);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        Ok((catalog, errors))
+    }
+
+    /// `load(dir)`, then every `<id>.toml` of `override_dir` (if given and present) in place of
+    /// the catalog's manifest of that id; a bad override is reported and the catalog's kept.
+    pub fn load_with_overrides(
+        dir: &Path,
+        override_dir: Option<&Path>,
+    ) -> Result<(Catalog, Vec<Error>)> {
+        let (mut catalog, mut errors) = Catalog::load(dir)?;
+        let Some(over) = override_dir else {
+            return Ok((catalog, errors));
+        };
+        catalog.override_dir = Some(over.to_owned());
+        let files = match toml_files(over) {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Vec::new()
+            }
+            r => r?,
+        };
+        for file in files {
+            match load_file(&file) {
+                Ok(m) => {
                     catalog.apps.insert(m.id.clone(), m);
                 }
                 Err(e) => errors.push(e),
@@ -44,6 +77,7 @@ impl Catalog {
     pub fn from_manifests(manifests: impl IntoIterator<Item = Manifest>) -> Catalog {
         Catalog {
             apps: manifests.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            ..Catalog::default()
         }
     }
 
@@ -55,6 +89,35 @@ impl Catalog {
     /// Every manifest, ordered by id.
     pub fn iter(&self) -> impl Iterator<Item = &Manifest> {
         self.apps.values()
+    }
+
+    /// The manifest of `id` as it is on disk now: the override folder's `<id>.toml` if there is
+    /// one, else the catalog file it was loaded from, else the one in memory. `None` if the
+    /// catalog has never heard of `id`; a file that no longer checks is an error naming it.
+    pub fn reread(&self, id: &AppId) -> Result<Option<Manifest>> {
+        let over = self
+            .override_dir
+            .as_ref()
+            .map(|d| d.join(format!("{id}.toml")))
+            .filter(|f| f.is_file());
+        let file = over.or_else(|| self.files.get(id).filter(|f| f.is_file()).cloned());
+        match file {
+            Some(f) => load_file(&f).map(Some),
+            None => Ok(self.apps.get(id).cloned()),
+        }
+    }
+
+    /// This catalog with `m` in place of the manifest of its id.
+    pub fn with(&self, m: Manifest) -> Catalog {
+        let mut c = self.clone();
+        c.apps.insert(m.id.clone(), m);
+        c
+    }
+
+    /// This catalog with `dir` as its override folder (for catalogs built by `from_manifests`).
+    pub fn with_override_dir(mut self, dir: PathBuf) -> Catalog {
+        self.override_dir = Some(dir);
+        self
     }
 }
 

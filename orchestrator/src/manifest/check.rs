@@ -1,12 +1,16 @@
 //! Turns a wire manifest into a checked `Manifest`, or an error naming file, line, key and value.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
 
 use super::wire::{WireHealth, WireManifest};
-use super::{AppId, Health, Manifest, Network, Port, Protocol, Ui, Volume};
+use super::{
+    AppId, DEFAULT_START_BUDGET_SECS, Health, MAX_START_BUDGET_SECS, Manifest, Network, Port,
+    Protocol, Ui, Volume,
+};
 use crate::error::{Error, Result};
 
 /// Where errors point: the file and its text (to turn byte spans into lines).
@@ -59,18 +63,36 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
     let id = AppId::parse(w.id.get_ref())
         .map_err(|e| src.fail(Some(w.id.span()), "id", e.to_string()))?;
     let image = w.image.get_ref().trim();
-    if image.is_empty() || image.contains(char::is_whitespace) {
+    // An image is one word of podman's command line: a leading `-` would be read as an option
+    // (the legacy backend passes it as an argument), and `%`, `$`, quotes or spaces would be
+    // expanded or split by systemd. Real references need none of them.
+    let image_ok = image.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c));
+    if !image_ok {
         return Err(src.fail(
             Some(w.image.span()),
             "image",
-            "must be a non-empty image reference without spaces",
+            format!(
+                "{image:?} is not an image reference (letters, digits and . _ - / : @, starting with a letter or digit)"
+            ),
         ));
     }
     let command = match w.command {
         Some(c) if c.get_ref().is_empty() => {
             return Err(src.fail(Some(c.span()), "command", "must not be empty when given"));
         }
-        Some(c) => c.into_inner(),
+        Some(c) => {
+            if let Some(word) = c.get_ref().iter().find(|w| has_control(w)) {
+                return Err(src.fail(
+                    Some(c.span()),
+                    "command",
+                    format!("{word:?} holds a control character"),
+                ));
+            }
+            c.into_inner()
+        }
         None => Vec::new(),
     };
     let ports = w
@@ -104,19 +126,46 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         }
         requires.push(dep);
     }
-    let env_span = w.environment.as_ref().map(|e| e.span());
-    let environment = w.environment.map(Spanned::into_inner).unwrap_or_default();
-    for key in environment.keys() {
+    let mut environment = BTreeMap::new();
+    for (key, value) in w.environment.map(Spanned::into_inner).unwrap_or_default() {
         let ok = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
             return Err(src.fail(
-                env_span.clone(),
+                Some(value.span()),
                 &format!("environment.{key}"),
                 "is not a valid variable name",
             ));
         }
+        // `$` and `%` are escaped when the unit is rendered; a control character (other than a
+        // newline, written as `\n`) has no safe spelling in a unit file.
+        if has_control(value.get_ref()) {
+            return Err(src.fail(
+                Some(value.span()),
+                &format!("environment.{key}"),
+                "holds a control character",
+            ));
+        }
+        environment.insert(key, value.into_inner());
     }
+    let start_budget_secs = w
+        .health
+        .as_ref()
+        .and_then(|h| h.get_ref().start_budget_secs.as_ref())
+        .map(|b| {
+            let secs = *b.get_ref();
+            if (1..=MAX_START_BUDGET_SECS).contains(&secs) {
+                Ok(secs)
+            } else {
+                Err(src.fail(
+                    Some(b.span()),
+                    "health.start_budget_secs",
+                    format!("{secs} is not between 1 and {MAX_START_BUDGET_SECS}"),
+                ))
+            }
+        })
+        .transpose()?
+        .unwrap_or(DEFAULT_START_BUDGET_SECS);
     let health = w.health.map(|h| health(src, h)).transpose()?;
     let ui = w.ui.map(|u| Ui {
         port: u.port,
@@ -134,8 +183,14 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         requires,
         environment,
         health,
+        start_budget_secs,
         ui,
     })
+}
+
+/// Whether `s` holds a control character other than a newline (which units spell `\n`).
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\n')
 }
 
 fn port(src: &Source, p: &Spanned<String>) -> Result<Port> {
@@ -182,6 +237,22 @@ fn volume(src: &Source, v: &Spanned<String>) -> Result<Volume> {
     if !(name_ok && path_ok) {
         return Err(bad());
     }
+    // Quadlet copies `Volume=` into podman's command line as it is: a newline would start a new
+    // unit line, a trailing `\` would join the next one, `%` is a systemd specifier and a space
+    // or quote splits words. Paths need none of them, so anything else is refused.
+    if let Some(c) = path
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || "/._-+@~".contains(c)))
+    {
+        return Err(src.fail(
+            Some(v.span()),
+            "volumes",
+            format!(
+                "{:?}: the path holds {c:?}; a path may hold letters, digits and / . _ - + @ ~",
+                v.get_ref()
+            ),
+        ));
+    }
     Ok(Volume {
         name: name.to_owned(),
         path: path.to_owned(),
@@ -213,14 +284,22 @@ fn health(src: &Source, h: Spanned<WireHealth>) -> Result<Health> {
     let span = h.span();
     let h = h.into_inner();
     match (h.http, h.tcp, h.command) {
-        (Some(http), None, None) if http.path.starts_with('/') => Ok(Health::Http {
-            port: http.port,
-            path: http.path,
-        }),
+        (Some(http), None, None)
+            if http.path.starts_with('/')
+                && !http.path.chars().any(|c| c.is_control() || c == ' ') =>
+        {
+            Ok(Health::Http {
+                port: http.port,
+                path: http.path,
+            })
+        }
         (Some(http), None, None) => Err(src.fail(
             Some(span),
             "health.http.path",
-            format!("{:?} must start with /", http.path),
+            format!(
+                "{:?} must start with / and hold no spaces or control characters",
+                http.path
+            ),
         )),
         (None, Some(tcp), None) => Ok(Health::Tcp { port: tcp.port }),
         (None, None, Some(cmd)) if !cmd.is_empty() => Ok(Health::Command(cmd)),

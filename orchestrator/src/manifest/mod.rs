@@ -8,4 +8,7 @@ mod wire;
 
 pub use app_id::AppId;
 pub use catalog::Catalog;
-pub use model::{Health, Manifest, Network, Port, Protocol, RestartPolicy, Ui, Volume};
+pub use model::{
+    DEFAULT_START_BUDGET_SECS, Health, MAX_START_BUDGET_SECS, Manifest, Network, Port, Protocol,
+    RestartPolicy, Ui, Volume,
+};

@@ -7,6 +7,12 @@ use serde::Deserialize;
 
 use super::AppId;
 
+/// The start budget when a manifest names none.
+pub const DEFAULT_START_BUDGET_SECS: u64 = 60;
+
+/// The largest start budget a manifest may ask for (an update holds the app's lock that long).
+pub const MAX_START_BUDGET_SECS: u64 = 3600;
+
 /// One app, fully checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
@@ -32,6 +38,9 @@ pub struct Manifest {
     pub environment: BTreeMap<String, String>,
     /// How the orchestrator checks the app is healthy.
     pub health: Option<Health>,
+    /// How long an updated app may take to pass its health check before the update is rolled
+    /// back (`[health] start_budget_secs`, default [`DEFAULT_START_BUDGET_SECS`]).
+    pub start_budget_secs: u64,
     /// The app's web UI, if any.
     pub ui: Option<Ui>,
 }

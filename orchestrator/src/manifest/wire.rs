@@ -24,18 +24,19 @@ pub struct WireManifest {
     pub restart: RestartPolicy,
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
-    pub environment: Option<Spanned<BTreeMap<String, String>>>,
+    pub environment: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub health: Option<Spanned<WireHealth>>,
     pub ui: Option<WireUi>,
 }
 
-/// `[health]`: exactly one of the three must be set.
+/// `[health]`: exactly one of the three checks must be set; the budget is optional.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WireHealth {
     pub http: Option<WireHttp>,
     pub tcp: Option<WireTcp>,
     pub command: Option<Vec<String>>,
+    pub start_budget_secs: Option<Spanned<u64>>,
 }
 
 /// `health.http`.

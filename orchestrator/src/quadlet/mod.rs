@@ -13,5 +13,5 @@ pub use install::Install;
 pub use service::Service;
 pub use text::quote;
 pub use unit::Unit;
-pub use unit_file::{APP_LABEL, QuadletUnit, check_unit_text};
+pub use unit_file::{APP_LABEL, QuadletUnit, check_unit_text, desired_in, with_desired};
 pub use version::PodmanVersion;

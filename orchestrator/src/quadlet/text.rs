@@ -9,7 +9,8 @@ pub fn kv(out: &mut String, key: &str, value: &str) {
 }
 
 /// Quotes one word for systemd's word splitting: plain words stay bare; others are
-/// double-quoted with `\` and `"` escaped; `%` is doubled so systemd does not expand specifiers.
+/// double-quoted with `\` and `"` escaped. `%` and `$` are doubled: Quadlet copies both as they
+/// are into `ExecStart=`, where systemd would expand `%x` specifiers and `$VAR` variables.
 pub fn quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
@@ -27,6 +28,7 @@ pub fn quote(word: &str) -> String {
                 out.push(c);
             }
             '%' => out.push_str("%%"),
+            '$' => out.push_str("$$"),
             '\n' => out.push_str("\\n"),
             _ => out.push(c),
         }
@@ -47,5 +49,7 @@ mod tests {
         assert_eq!(quote(""), "\"\"");
         assert_eq!(quote("say \"hi\"\\"), "\"say \\\"hi\\\"\\\\\"");
         assert_eq!(quote("100%"), "\"100%%\"");
+        assert_eq!(quote("$HOME"), "\"$$HOME\"");
+        assert_eq!(quote("a\nb"), "\"a\\nb\"");
     }
 }

@@ -61,10 +61,15 @@ pub fn core(fake: Arc<FakeBackend>, catalog: Catalog, dir: PathBuf) -> Arc<Orche
 struct Server {
     base: String,
     client: reqwest::Client,
+    /// The data folder; manifests in `<dir>/override` replace the catalog's.
+    dir: PathBuf,
 }
 
 async fn start(fake: Arc<FakeBackend>, ui_port: u16) -> Server {
-    let core = core(fake, catalog(ui_port), data_dir());
+    let dir = data_dir();
+    std::fs::create_dir_all(dir.join("override")).unwrap();
+    let catalog = catalog(ui_port).with_override_dir(dir.join("override"));
+    let core = core(fake, catalog, dir.clone());
     let api = Arc::new(Api::new(
         core,
         PasswordHash::create(PASSWORD, 1000).unwrap(),
@@ -77,7 +82,7 @@ async fn start(fake: Arc<FakeBackend>, ui_port: u16) -> Server {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    Server { base, client }
+    Server { base, client, dir }
 }
 
 impl Server {
@@ -265,13 +270,29 @@ async fn lifecycle_through_the_api() {
     assert_eq!(r["result"]["state"], "running", "{r}");
     let r = s.call("package.stop", json!({ "id": "db" }), t).await;
     assert_eq!(
+        r["error"],
+        json!({
+            "code": -32005,
+            "message": "failed to stop `db`: required by wallet (stop them first or pass cascade: true)",
+            "data": { "dependents": ["wallet"] }
+        })
+    );
+    assert_eq!(fake.run_state("db"), Some(RunState::Running));
+    let r = s
+        .call("package.stop", json!({ "id": "db", "cascade": true }), t)
+        .await;
+    assert_eq!(
         (
             r["result"]["state"].as_str(),
-            r["result"]["container_id"].as_str()
+            r["result"]["container_id"].as_str(),
+            &r["result"]["cascaded"]
         ),
-        (Some("stopped"), None)
+        (Some("stopped"), None, &json!(["wallet"]))
     );
     assert_eq!(fake.run_state("db"), Some(RunState::Stopped));
+    assert_eq!(fake.run_state("wallet"), Some(RunState::Stopped));
+    let r = s.call("package.start", json!({ "id": "wallet" }), t).await;
+    assert_eq!(r["result"].get("cascaded"), None, "{r}");
     let r = s.call("package.status", json!({ "id": "db" }), t).await;
     assert_eq!(r["result"]["state"], "stopped");
     let r = s.call("package.status", json!({ "id": "web" }), t).await;
@@ -284,12 +305,32 @@ async fn lifecycle_through_the_api() {
         .map(|a| (a["id"].as_str().unwrap(), a["state"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [("db", "stopped"), ("wallet", "running")]);
+    let r = s.call("package.status", json!({ "id": "wallet" }), t).await;
+    assert_eq!(
+        (&r["result"]["health"], &r["result"]["reason"]),
+        (
+            &json!("degraded"),
+            &json!("requires db, which is not running")
+        )
+    );
     let r = s
         .call("package.uninstall", json!({ "id": "db", "purge": true }), t)
         .await;
+    assert_eq!(r["error"]["code"], -32005, "{r}");
+    assert_eq!(
+        r["error"]["message"],
+        "failed to uninstall `db`: required by wallet (uninstall them first or pass cascade: true)"
+    );
+    let r = s
+        .call(
+            "package.uninstall",
+            json!({ "id": "db", "purge": true, "cascade": true }),
+            t,
+        )
+        .await;
     assert_eq!(
         r["result"],
-        json!({ "id": "db", "uninstalled": true, "purged": true })
+        json!({ "id": "db", "uninstalled": true, "purged": true, "cascaded": ["wallet"] })
     );
     let m = s.call("server.metrics", json!({}), t).await["result"].clone();
     assert_eq!(m["backend"], "quadlet");
@@ -438,4 +479,147 @@ async fn proxies_app_uis_on_loopback() {
         let r = s.get(missing, Some(&t)).await;
         assert_eq!(r.status(), 404, "{missing}");
     }
+}
+
+/// Every method but `auth.login`, with params that would otherwise be accepted.
+const GUARDED: [(&str, &str); 10] = [
+    ("auth.logout", "{}"),
+    ("container-list", "{}"),
+    ("package.install", r#"{"id":"db"}"#),
+    ("package.update", r#"{"id":"db"}"#),
+    ("package.start", r#"{"id":"db"}"#),
+    ("package.stop", r#"{"id":"db","cascade":true}"#),
+    ("package.restart", r#"{"id":"db"}"#),
+    ("package.status", r#"{"id":"db"}"#),
+    (
+        "package.uninstall",
+        r#"{"id":"db","purge":true,"cascade":true}"#,
+    ),
+    ("server.metrics", "{}"),
+];
+
+#[tokio::test]
+async fn every_method_refuses_no_session_a_forged_token_and_a_logged_out_one() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let t = s.login().await;
+    assert_eq!(
+        s.call("package.install", json!({ "id": "db" }), Some(&t))
+            .await["result"]["state"],
+        "running"
+    );
+    let old = s.login().await;
+    assert_eq!(
+        s.call("auth.logout", json!({}), Some(&old)).await["result"],
+        true
+    );
+    fake.calls.lock().unwrap().clear();
+    for (method, params) in GUARDED {
+        let params: Value = serde_json::from_str(params).unwrap();
+        for token in [None, Some("forged"), Some(old.as_str())] {
+            let r = s.call(method, params.clone(), token).await;
+            assert_eq!(
+                r["error"],
+                json!({
+                    "code": -32001,
+                    "message": "failed to authorize: no valid session or wrong password"
+                }),
+                "{method} with {token:?}"
+            );
+        }
+    }
+    assert!(
+        fake.calls.lock().unwrap().is_empty(),
+        "no refused call reached the backend"
+    );
+    let list = s.call("container-list", json!({}), Some(&t)).await;
+    assert_eq!(list["result"]["apps"][0]["state"], "running", "{list}");
+}
+
+#[tokio::test]
+async fn new_params_are_checked_and_update_has_its_result_shape() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let t = s.login().await;
+    let t = Some(t.as_str());
+    for (method, params) in [
+        ("package.stop", json!({ "id": "db", "cascade": "yes" })),
+        ("package.uninstall", json!({ "id": "db", "cascade": 1 })),
+        ("package.start", json!({ "id": "db", "cascade": true })),
+        ("package.restart", json!({ "id": "db", "cascade": true })),
+        ("package.update", json!({})),
+        ("package.update", json!({ "id": "db", "image": "x" })),
+        ("package.update", json!({ "id": "../x" })),
+    ] {
+        assert_eq!(
+            code(&s.call(method, params.clone(), t).await),
+            -32602,
+            "{method} {params}"
+        );
+    }
+    assert_eq!(
+        code(&s.call("package.update", json!({ "id": "nope" }), t).await),
+        -32002
+    );
+    assert_eq!(
+        code(&s.call("package.update", json!({ "id": "db" }), t).await),
+        -32004
+    );
+    s.call("package.install", json!({ "id": "db" }), t).await;
+    let unchanged = json!({ "id": "db", "changed": false, "restarted": false, "image": "i" });
+    let r = s.call("package.update", json!({ "id": "db" }), t).await;
+    assert_eq!(r["result"], unchanged);
+    let r = s.call("package.install", json!({ "id": "db" }), t).await;
+    assert_eq!(
+        r["result"], unchanged,
+        "install of an installed app is an update"
+    );
+    std::fs::write(
+        s.dir.join("override/db.toml"),
+        "id = \"db\"\nimage = \"i:v2\"\nvolumes = [\"db-data:/data\"]\n",
+    )
+    .unwrap();
+    let r = s.call("package.update", json!({ "id": "db" }), t).await;
+    assert_eq!(
+        r["result"],
+        json!({ "id": "db", "changed": true, "restarted": true, "image": "i:v2" })
+    );
+    let applied: Vec<_> = fake.calls.lock().unwrap().iter().map(|c| c.what).collect();
+    assert_eq!(applied, ["install", "apply+restart"]);
+}
+
+#[tokio::test]
+async fn an_update_that_does_not_get_healthy_answers_32006() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let t = s.login().await;
+    let t = Some(t.as_str());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let flaky = |image: &str| {
+        format!(
+            "id = \"web\"\nimage = \"{image}\"\n[health]\ntcp = {{ port = {closed} }}\nstart_budget_secs = 1\n"
+        )
+    };
+    std::fs::write(s.dir.join("override/web.toml"), flaky("i")).unwrap();
+    s.call("package.install", json!({ "id": "web" }), t).await;
+    std::fs::write(s.dir.join("override/web.toml"), flaky("i:v2")).unwrap();
+    let r = s.call("package.update", json!({ "id": "web" }), t).await;
+    assert_eq!(
+        r["error"],
+        json!({
+            "code": -32006,
+            "message": "failed to update `web`: not healthy within 1s; rolled back to the previous unit"
+        })
+    );
+    let applied: Vec<_> = fake.calls.lock().unwrap().iter().map(|c| c.what).collect();
+    assert_eq!(applied, ["install", "apply+restart", "apply+restart"]);
+    assert_eq!(
+        fake.specs.lock().unwrap()[&orchestrator::manifest::AppId::parse("web").unwrap()],
+        "image=i desired=Running",
+        "the previous spec is back"
+    );
 }

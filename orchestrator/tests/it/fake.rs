@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use orchestrator::backend::{Backend, BackendKind, Observed, RunState};
+use orchestrator::backend::{Backend, BackendKind, Observed, RunState, Then};
 use orchestrator::manifest::{AppId, Manifest};
+use orchestrator::state::Desired;
 use orchestrator::{Error, Result};
 
 /// One recorded call: what, which app, when it began and ended.
@@ -25,6 +26,8 @@ pub struct FakeBackend {
     pub calls: Mutex<Vec<Call>>,
     pub delay: Duration,
     pub fail_on: Option<String>,
+    /// Each app's spec: `image=<image> desired=<desired>`.
+    pub specs: Mutex<BTreeMap<AppId, String>>,
 }
 
 impl FakeBackend {
@@ -70,6 +73,7 @@ impl FakeBackend {
             container_id: None,
             started_at: None,
             installed_at: Some("2026-11-29T09:00:00Z".into()),
+            desired: None,
         };
         self.apps.lock().unwrap().insert(id, o);
     }
@@ -97,9 +101,13 @@ impl Backend for FakeBackend {
                 container_id: Some("c0ffee".into()),
                 started_at: None,
                 installed_at: None,
+                desired: None,
             };
             apps.insert(id, o);
-        })
+        })?;
+        let spec = self.render(m, Desired::Running);
+        self.specs.lock().unwrap().insert(m.id.clone(), spec);
+        Ok(())
     }
     fn uninstall(&self, id: &AppId, _: &[String]) -> Result<()> {
         self.act("uninstall", id, |apps| {
@@ -114,6 +122,32 @@ impl Backend for FakeBackend {
     }
     fn restart(&self, id: &AppId) -> Result<()> {
         self.set("restart", id, RunState::Running)
+    }
+    fn record_desired(&self, id: &AppId, _: Desired) -> Result<()> {
+        self.act("record_desired", id, |_| {})
+    }
+    fn spec(&self, id: &AppId) -> Result<Option<String>> {
+        Ok(self.specs.lock().unwrap().get(id).cloned())
+    }
+    fn render(&self, m: &Manifest, desired: Desired) -> String {
+        format!("image={} desired={desired:?}", m.image)
+    }
+    fn apply(&self, id: &AppId, spec: &str, then: Then) -> Result<()> {
+        let what = match then {
+            Then::Nothing => "apply",
+            Then::Start => "apply+start",
+            Then::Restart => "apply+restart",
+        };
+        self.act(what, id, |apps| {
+            if let (Some(o), true) = (apps.get_mut(id), then != Then::Nothing) {
+                o.run = RunState::Running;
+            }
+        })?;
+        self.specs
+            .lock()
+            .unwrap()
+            .insert(id.clone(), spec.to_owned());
+        Ok(())
     }
     fn observe(&self) -> Result<Vec<Observed>> {
         Ok(self.apps.lock().unwrap().values().cloned().collect())

@@ -3,5 +3,7 @@
 mod api;
 mod fake;
 mod manifest;
+mod ops;
 mod quadlet_dryrun;
 mod reconcile;
+mod rig;

@@ -210,3 +210,93 @@ pub fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn refuses_what_could_corrupt_a_unit_naming_line_key_and_value() {
+    let base = "id = \"a\"\nimage = \"i\"\n";
+    let image = |v: &str| {
+        format!(
+            "{v:?} is not an image reference (letters, digits and . _ - / : @, starting with a letter or digit)"
+        )
+    };
+    let path = |v: &str, c: char| {
+        format!("{v:?}: the path holds {c:?}; a path may hold letters, digits and / . _ - + @ ~")
+    };
+    let cases: Vec<(String, usize, &str, String)> =
+        vec![
+        // An image is one word of podman's command line: no option, no expansion, no split.
+        ("id = \"a\"\nimage = \"-v=/:/host\"\n".into(), 2, "image", image("-v=/:/host")),
+        ("id = \"a\"\nimage = \"--privileged\"\n".into(), 2, "image", image("--privileged")),
+        ("id = \"a\"\nimage = \"img\\u0001x\"\n".into(), 2, "image", image("img\u{1}x")),
+        ("id = \"a\"\nimage = \"img\\tx\"\n".into(), 2, "image", image("img\tx")),
+        ("id = \"a\"\nimage = \"a b\"\n".into(), 2, "image", image("a b")),
+        ("id = \"a\"\nimage = \"img:$TAG\"\n".into(), 2, "image", image("img:$TAG")),
+        ("id = \"a\"\nimage = \"img:%n\"\n".into(), 2, "image", image("img:%n")),
+        // Volume= is copied as it is: newline, continuation, specifier, word split, quote.
+        (
+            format!("{base}volumes = [\"d:/data\\n[Service]\\nExecStartPre=/bin/sh\"]\n"),
+            3,
+            "volumes",
+            path("d:/data\n[Service]\nExecStartPre=/bin/sh", '\n'),
+        ),
+        (format!("{base}volumes = [\"d:/data\\\\\"]\n"), 3, "volumes", path("d:/data\\", '\\')),
+        (format!("{base}volumes = [\"d:/data%h\"]\n"), 3, "volumes", path("d:/data%h", '%')),
+        (format!("{base}volumes = [\"d:/my data\"]\n"), 3, "volumes", path("d:/my data", ' ')),
+        (format!("{base}volumes = [\"d:/a\\\"b\"]\n"), 3, "volumes", path("d:/a\"b", '"')),
+        (format!("{base}volumes = [\"d:/a$b\"]\n"), 3, "volumes", path("d:/a$b", '$')),
+        (format!("{base}volumes = [\"d:/a\\tb\"]\n"), 3, "volumes", path("d:/a\tb", '\t')),
+        // Values that are escaped when rendered may still not hold control characters.
+        (
+            format!("{base}[environment]\nOK = \"x\"\nBAD = \"a\\rb\"\n"),
+            5,
+            "environment.BAD",
+            "holds a control character".into(),
+        ),
+        (
+            format!("{base}command = [\"run\", \"a\\u0000b\"]\n"),
+            3,
+            "command",
+            "\"a\\0b\" holds a control character".into(),
+        ),
+        (
+            format!("{base}[health]\nhttp = {{ port = 1, path = \"/x HTTP/1.0\\r\\nX: y\" }}\n"),
+            // The [health] table's line: its inner tables carry no position of their own.
+            3,
+            "health.http.path",
+            "\"/x HTTP/1.0\\r\\nX: y\" must start with / and hold no spaces or control characters"
+                .into(),
+        ),
+        (
+            format!("{base}[health]\ntcp = {{ port = 1 }}\nstart_budget_secs = 0\n"),
+            5,
+            "health.start_budget_secs",
+            "0 is not between 1 and 3600".into(),
+        ),
+        (
+            format!("{base}[health]\ntcp = {{ port = 1 }}\nstart_budget_secs = 3601\n"),
+            5,
+            "health.start_budget_secs",
+            "3601 is not between 1 and 3600".into(),
+        ),
+    ];
+    for (text, line, key, what) in cases {
+        let got = refusal(&text);
+        assert_eq!(got, (Some(line), key.to_owned(), what), "{text}");
+    }
+}
+
+#[test]
+fn accepts_what_is_escaped_and_reads_the_start_budget() {
+    let m = parse(
+        "id = \"a\"\nimage = \"registry.local:5000/team/app@sha256:abc\"\nvolumes = [\"d:/var/lib/app-1.0/data_x+y@z~\"]\ncommand = [\"echo\", \"$HOME\", \"100%\", \"a\\nb\"]\n[environment]\nPASS = \"p$w%rd\\nline2\"\n[health]\ntcp = { port = 1 }\nstart_budget_secs = 5\n",
+    )
+    .unwrap();
+    assert_eq!(m.start_budget_secs, 5);
+    assert_eq!(m.environment["PASS"], "p$w%rd\nline2");
+    assert_eq!(
+        parse("id = \"a\"\nimage = \"i\"\n")
+            .unwrap()
+            .start_budget_secs,
+        60
+    );
+}

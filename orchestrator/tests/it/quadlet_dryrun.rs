@@ -5,10 +5,11 @@ use std::process::Command;
 
 use orchestrator::manifest::Manifest;
 use orchestrator::quadlet::{PodmanVersion, QuadletUnit};
+use orchestrator::state::Desired;
 
 const QUADLET: &str = "/usr/libexec/podman/quadlet";
 
-const MANIFESTS: [&str; 3] = [
+const MANIFESTS: [&str; 4] = [
     "id = \"tiny\"\nimage = \"localhost/tiny\"\n",
     r#"id = "lab-wallet"
 image = "localhost/lab-app:latest"
@@ -23,7 +24,28 @@ CHAIN_URL = "http://127.0.0.1:18443/"
 MOTD = "50% off today"
 "#,
     "id = \"lab-chain\"\nimage = \"localhost/lab-app:latest\"\nnetwork = \"host\"\nmemory = \"64m\"\n",
+    // What systemd would expand or split: `$`, `%`, quotes, a newline (issue 8).
+    r#"id = "esc"
+image = "localhost/esc:1"
+command = ["sh", "-c", "echo $HOME 100% \"q\""]
+volumes = ["esc-data:/var/lib/esc-1.0"]
+[environment]
+PASS = "p$w%rd\nline2"
+PLAIN = "$USER"
+"#,
 ];
+
+/// Apps rendered as stopped (no `[Install]`): the generator must accept those too.
+const STOPPED: [&str; 1] = ["lab-chain"];
+
+/// The text quadlet generated for `id`'s service.
+fn service<'a>(stdout: &'a str, id: &str) -> &'a str {
+    let start = stdout
+        .find(&format!("---{id}.service---"))
+        .unwrap_or_else(|| panic!("no {id}.service in:\n{stdout}"));
+    let rest = &stdout[start + id.len() + 14..];
+    &rest[..rest.find("\n---").unwrap_or(rest.len())]
+}
 
 #[test]
 #[ignore = "needs Quadlet: /usr/libexec/podman/quadlet or QUADLET_ROOT"]
@@ -46,7 +68,12 @@ fn quadlet_accepts_rendered_units() {
     for podman in [PodmanVersion::new(5, 4, 2), PodmanVersion::new(5, 5, 0)] {
         for text in MANIFESTS {
             let m = Manifest::from_toml(Path::new("t.toml"), text).unwrap();
-            let unit = QuadletUnit::from_manifest(&m, &podman).render();
+            let desired = if STOPPED.contains(&m.id.as_str()) {
+                Desired::Stopped
+            } else {
+                Desired::Running
+            };
+            let unit = QuadletUnit::from_manifest(&m, &podman, desired).render();
             std::fs::write(host_dir.join(format!("{}.container", m.id)), unit).unwrap();
         }
         if podman.has_memory_key() && !quadlet_knows_memory(&root) {
@@ -75,16 +102,28 @@ fn quadlet_accepts_rendered_units() {
             !stderr.to_lowercase().contains("error"),
             "quadlet complained for podman {podman}: {stderr}"
         );
-        for id in ["tiny", "lab-wallet", "lab-chain"] {
-            assert!(
-                stdout.contains(&format!("---{id}.service---")),
-                "no {id}.service in:\n{stdout}\n{stderr}"
-            );
+        for id in ["tiny", "lab-wallet", "lab-chain", "esc"] {
+            let wanted = service(&stdout, id).contains("WantedBy=default.target");
+            assert_eq!(wanted, !STOPPED.contains(&id), "{id}:\n{stdout}");
         }
         assert!(
             stdout.contains("--label orchestrator.app=lab-wallet"),
             "{stdout}"
         );
+        // systemd turns `$$` and `%%` back into `$` and `%` when it runs ExecStart=.
+        let esc = service(&stdout, "esc");
+        let exec = esc
+            .lines()
+            .find(|l| l.starts_with("ExecStart="))
+            .unwrap_or_else(|| panic!("no ExecStart in {esc}"));
+        for part in [
+            "-v esc-data:/var/lib/esc-1.0",
+            r#"--env "PASS=p$$w%%rd\nline2""#,
+            "--env PLAIN=$$USER",
+            r#"localhost/esc:1 sh -c "echo $$HOME 100%% \"q\"""#,
+        ] {
+            assert!(exec.contains(part), "{part} not in {exec}");
+        }
         eprintln!("podman {podman}: quadlet accepted all units");
     }
 }

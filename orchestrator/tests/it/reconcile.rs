@@ -58,7 +58,7 @@ async fn a_stopped_app_stays_stopped_and_a_crashed_one_is_restarted() {
     let id = |s| orchestrator::manifest::AppId::parse(s).unwrap();
     core.install(&id("db")).await.unwrap();
     core.install(&id("web")).await.unwrap();
-    core.operate(orchestrator::ops::Op::Stop, &id("db"))
+    core.operate(orchestrator::ops::Op::Stop, &id("db"), false)
         .await
         .unwrap();
     fake.seed("web", RunState::Failed, None);
