@@ -26,9 +26,16 @@ pub fn status() -> Result<i32, LabError> {
         "node", "address", "booted", "ssh", "orchestrator", "failpoints"
     );
     for n in NODES {
+        // `is-system-running` exits non-zero for `degraded` too, so its output is what counts.
         let booted = node::leader_pid(&n)
-            .and_then(|_| node::exec_in(&n, &["systemctl", "is-system-running"]).ok())
-            .map(|s| s.trim().to_owned())
+            .and_then(|leader| {
+                node::command_in(leader, &["systemctl", "is-system-running"])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .ok()
+            })
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            .filter(|state| !state.is_empty())
             .unwrap_or_else(|| "no".into());
         let booted_ok = booted == "running" || booted == "degraded";
         // Only when the lab bridge exists: otherwise the address would route off this machine.
