@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::error::Error;
+use crate::fault::Faults;
 use crate::html;
 use crate::http::{self, Request, Response};
 use crate::rpc::Call;
@@ -63,12 +64,18 @@ impl HeightFile {
     }
 }
 
-/// Serves the chain on `listener`, growing the height persisted in `file`.
-pub async fn serve(listener: TcpListener, file: HeightFile) -> Result<(), Error> {
+/// Serves the chain on `listener`, growing the height persisted in `file`, until the `exit`
+/// fault.
+pub async fn serve(
+    listener: TcpListener,
+    file: HeightFile,
+    version: &'static str,
+    faults: Faults,
+) -> Result<(), Error> {
     let height = Arc::new(AtomicU64::new(file.load()?));
     let shared = height.clone();
-    let web = http::serve(listener, move |request| {
-        std::future::ready(route(&request, &shared))
+    let web = http::serve(listener, faults, move |request| {
+        std::future::ready(route(&request, &shared, version))
     });
     tokio::select! {
         () = web => Ok(()),
@@ -89,7 +96,7 @@ async fn grow(file: HeightFile, height: Arc<AtomicU64>) -> Result<(), Error> {
     }
 }
 
-fn route(request: &Request, height: &AtomicU64) -> Response {
+fn route(request: &Request, height: &AtomicU64, version: &str) -> Response {
     let height = height.load(Ordering::SeqCst);
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/healthz") => Response::ok(),
@@ -99,7 +106,7 @@ fn route(request: &Request, height: &AtomicU64) -> Response {
         )),
         ("POST", "/") => Response::json(&match Call::parse(&request.body) {
             Ok(call) if call.method == "getinfo" => {
-                call.reply(json!({"height": height, "chain": "lab"}))
+                call.reply(json!({"height": height, "chain": "lab", "version": version}))
             }
             Ok(call) => call.unknown(),
             Err(refusal) => refusal,
@@ -111,7 +118,7 @@ fn route(request: &Request, height: &AtomicU64) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{get, rpc, scratch_dir, spawn_chain};
+    use crate::testutil::{bind, check_http_faults, get, rpc, scratch_dir, spawn_chain};
 
     #[test]
     fn height_file_round_trips_atomically() {
@@ -151,7 +158,7 @@ mod tests {
         assert_eq!(get(addr, "/nope").await, (404, "not found".into()));
         assert_eq!(
             rpc(addr, "getinfo").await["result"],
-            json!({"height": 0, "chain": "lab"})
+            json!({"height": 0, "chain": "lab", "version": "1"})
         );
         assert_eq!(rpc(addr, "stop").await["error"]["code"], -32601);
         task.abort();
@@ -185,6 +192,20 @@ mod tests {
             .unwrap();
         assert!(restarted >= grown, "went back from {grown} to {restarted}");
         task.abort();
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn reports_its_version_and_obeys_faults() {
+        let dir = scratch_dir("faults");
+        let (listener, addr) = bind().await;
+        let file = HeightFile::open(&dir).unwrap();
+        let task = tokio::spawn(serve(listener, file, "2", Faults::new()));
+        assert_eq!(
+            rpc(addr, "getinfo").await["result"],
+            json!({"height": 0, "chain": "lab", "version": "2"})
+        );
+        check_http_faults(addr, "/", task).await;
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -7,17 +7,22 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::client::{self, ChainUrl};
+use crate::fault::Faults;
 use crate::html;
 use crate::http::{self, Request, Response};
 use crate::rpc::Call;
 
-/// Serves the explorer on `listener`, asking `chain` for the backend height.
-pub async fn serve(listener: TcpListener, chain: ChainUrl) {
+/// Serves the explorer on `listener`, asking `chain` for the backend height, until the `exit`
+/// fault.
+pub async fn serve(listener: TcpListener, chain: ChainUrl, version: &'static str, faults: Faults) {
     let chain = Arc::new(chain);
-    http::serve(listener, move |request| route(request, chain.clone())).await;
+    http::serve(listener, faults, move |request| {
+        route(request, chain.clone(), version)
+    })
+    .await;
 }
 
-async fn route(request: Request, chain: Arc<ChainUrl>) -> Response {
+async fn route(request: Request, chain: Arc<ChainUrl>, version: &str) -> Response {
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/healthz") => Response::ok(),
         ("GET", "/") => Response::html(html::page(
@@ -26,7 +31,9 @@ async fn route(request: Request, chain: Arc<ChainUrl>) -> Response {
         )),
         ("GET", "/api/v1/backend-info") => Response::json(&backend_info(&chain).await),
         ("POST", "/") => Response::json(&match Call::parse(&request.body) {
-            Ok(call) if call.method == "getinfo" => call.reply(json!({"name": "lab-explorer"})),
+            Ok(call) if call.method == "getinfo" => {
+                call.reply(json!({"name": "lab-explorer", "version": version}))
+            }
             Ok(call) => call.unknown(),
             Err(refusal) => refusal,
         }),
@@ -42,12 +49,14 @@ async fn backend_info(chain: &ChainUrl) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{bind, get, rpc, scratch_dir, spawn_chain, unreachable_url, url};
+    use crate::testutil::{
+        bind, check_http_faults, get, rpc, scratch_dir, spawn_chain, unreachable_url, url,
+    };
 
     #[tokio::test]
     async fn serves_page_api_and_getinfo() {
         let (listener, addr) = bind().await;
-        let task = tokio::spawn(serve(listener, unreachable_url().await));
+        let task = tokio::spawn(serve(listener, unreachable_url().await, "1", Faults::new()));
         assert_eq!(get(addr, "/healthz").await, (200, "ok".into()));
         let (status, page) = get(addr, "/").await;
         assert_eq!(status, 200);
@@ -62,7 +71,7 @@ mod tests {
         );
         assert_eq!(
             rpc(addr, "getinfo").await["result"],
-            json!({"name": "lab-explorer"})
+            json!({"name": "lab-explorer", "version": "1"})
         );
         task.abort();
     }
@@ -72,12 +81,23 @@ mod tests {
         let dir = scratch_dir("explorer");
         let (chain_addr, chain) = spawn_chain(&dir).await;
         let (listener, addr) = bind().await;
-        let task = tokio::spawn(serve(listener, url(chain_addr)));
+        let task = tokio::spawn(serve(listener, url(chain_addr), "1", Faults::new()));
         let (_, body) = get(addr, "/api/v1/backend-info?x=1").await;
         let info: Value = serde_json::from_str(&body).unwrap();
         assert!(info["height"].is_u64(), "{info}");
         task.abort();
         chain.abort();
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn reports_its_version_and_obeys_faults() {
+        let (listener, addr) = bind().await;
+        let task = tokio::spawn(serve(listener, unreachable_url().await, "2", Faults::new()));
+        assert_eq!(
+            rpc(addr, "getinfo").await["result"],
+            json!({"name": "lab-explorer", "version": "2"})
+        );
+        check_http_faults(addr, "/api/v1/backend-info", task).await;
     }
 }

@@ -1,11 +1,15 @@
 //! A tiny HTTP/1.1 server: one request per connection (`Connection: close`), a request line,
 //! headers and a `Content-Length` body; enough for health checks, pages and JSON-RPC.
+//! It also answers the lab's fault control for every mode: `POST /lab/fault` and, while the
+//! mode is unhealthy, `GET /healthz` with 503.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::fault::{Fault, Faults};
 
 /// Largest request head accepted.
 const MAX_HEAD: usize = 16 * 1024;
@@ -80,6 +84,7 @@ impl Response {
             400 => "Bad Request",
             404 => "Not Found",
             413 => "Payload Too Large",
+            503 => "Service Unavailable",
             _ => "Unknown",
         };
         let mut out = format!(
@@ -94,15 +99,19 @@ impl Response {
     }
 }
 
-/// Accepts connections forever, answering each request with `handler`.
-pub async fn serve<H, F>(listener: TcpListener, handler: H)
+/// Accepts connections until `faults` asks to exit, answering each request with `handler`
+/// (fault control and an unhealthy `/healthz` are answered here, before it).
+pub async fn serve<H, F>(listener: TcpListener, faults: Faults, handler: H)
 where
     H: Fn(Request) -> F + Clone + Send + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
     loop {
-        let stream = accept(&listener).await;
-        tokio::spawn(answer(stream, handler.clone()));
+        let stream = tokio::select! {
+            stream = accept(&listener) => stream,
+            () = faults.exit_requested() => return,
+        };
+        tokio::spawn(answer(stream, faults.clone(), handler.clone()));
     }
 }
 
@@ -120,19 +129,42 @@ pub async fn accept(listener: &TcpListener) -> TcpStream {
     }
 }
 
-async fn answer<H, F>(mut stream: TcpStream, handler: H)
+async fn answer<H, F>(mut stream: TcpStream, faults: Faults, handler: H)
 where
     H: Fn(Request) -> F,
     F: Future<Output = Response>,
 {
+    let mut exit = false;
     let response = match tokio::time::timeout(READ_TIMEOUT, read_request(&mut stream)).await {
         Err(_) => return,
         Ok(Err(refusal)) => refusal,
-        Ok(Ok(request)) => handler(request).await,
+        Ok(Ok(request)) => match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/lab/fault") => match std::str::from_utf8(&request.body)
+                .map_err(|_| "fault body is not utf-8".to_string())
+                .and_then(Fault::parse)
+            {
+                // Exit only once the reply is out; the other faults before it, so the client
+                // sees them in force as soon as it has the reply.
+                Ok(Fault::Exit) => {
+                    exit = true;
+                    Response::text(200, Fault::Exit.reply())
+                }
+                Ok(fault) => {
+                    faults.apply(fault);
+                    Response::text(200, fault.reply())
+                }
+                Err(refusal) => Response::text(400, &refusal),
+            },
+            ("GET", "/healthz") if faults.is_unhealthy() => Response::text(503, "unhealthy"),
+            _ => handler(request).await,
+        },
     };
     // The client may already be gone; there is nobody left to tell.
     let _ = stream.write_all(&response.to_bytes()).await;
     let _ = stream.shutdown().await;
+    if exit {
+        faults.apply(Fault::Exit);
+    }
 }
 
 /// Reads one request; `Err` carries the refusal to send instead.

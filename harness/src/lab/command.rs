@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{backend, down, layout, status, supervise, up};
+use super::{backend, down, failpoints, failpoints::FailSpec, layout, status, supervise, up};
 
 /// `harness lab ...`
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -25,6 +25,19 @@ pub enum LabCommand {
         node: String,
         /// `quadlet` (the default) or `legacy` (the old `podman create` path).
         backend: BackendKind,
+    },
+    /// Switch fail points on in a node's orchestrator (a build with `--features failpoints`):
+    /// writes a systemd drop-in setting FAILPOINTS, restarts it and waits for login.
+    Failpoints {
+        /// The node (`lab-228`, `lab-198`).
+        node: String,
+        /// The FAILPOINTS value, `name=action[->action...][;name=...]` in the `fail` crate's
+        /// syntax, e.g. `regression-update-not-applied=return`.
+        #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+        spec: Option<FailSpec>,
+        /// Remove the drop-in instead (restarts the orchestrator without fail points).
+        #[arg(long)]
+        clear: bool,
     },
     /// Internal: boot a node and boot it again when it reboots (started by `lab up`).
     #[command(hide = true)]
@@ -103,6 +116,22 @@ pub enum LabError {
         /// The error.
         detail: String,
     },
+    /// A fixture image tag is missing after the build.
+    #[error("lab node {node}: image {tag} is missing after the build")]
+    MissingImage {
+        /// The node.
+        node: String,
+        /// The image tag.
+        tag: String,
+    },
+    /// Fail points did not end up as asked.
+    #[error("lab node {node}: failed to switch fail points: {detail}")]
+    Failpoints {
+        /// The node.
+        node: String,
+        /// What the orchestrator runs with instead.
+        detail: String,
+    },
     /// `lab down` found things it could not remove.
     #[error("failed to clear the lab: left behind {0}")]
     Leftovers(String),
@@ -127,6 +156,9 @@ pub fn run(cmd: &LabCommand) -> Result<i32, LabError> {
             node: name,
             backend,
         } => backend::switch(&node(name)?, *backend == BackendKind::Quadlet),
+        LabCommand::Failpoints {
+            node: name, spec, ..
+        } => failpoints::switch(&node(name)?, spec.as_ref()),
         LabCommand::Supervise { node: name } => supervise::supervise(&node(name)?),
     }
 }

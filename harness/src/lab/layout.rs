@@ -19,6 +19,13 @@ pub const MIRROR: &str = "http://deb.debian.org/debian";
 /// Packages of the node image.
 pub const PACKAGES: &str = "systemd,systemd-sysv,dbus,openssh-server,podman,iproute2,curl,\
 ca-certificates,nftables,passt,uidmap,dbus-user-session";
+/// The drop-in of `harness lab failpoints` (absent unless a regression is switched on).
+pub const FAILPOINTS_DROP_IN: &str =
+    "/etc/systemd/system/orchestrator.service.d/50-failpoints.conf";
+/// The orchestrator's catalog override folder in every node (root-owned 0755, empty at `up`).
+pub const CATALOG_OVERRIDE_DIR: &str = "/etc/orchestrator/catalog.d";
+/// The fixture image tags built in every node: version "1", and "2" built from it.
+pub const IMAGE_TAGS: [&str; 2] = ["localhost/lab-app:latest", "localhost/lab-app:v2"];
 /// Bumped when the base provisioning changes, so an old cached base is provisioned again.
 pub const BASE_STAMP: &str = "archy-lab-base-v4";
 

@@ -1,4 +1,5 @@
-//! The lab fleet: two systemd-nspawn nodes on this machine (`harness lab up|down|status`).
+//! The lab fleet: two systemd-nspawn nodes on this machine (`harness lab up|down|status|stop|
+//! backend|failpoints`).
 //!
 //! Each node is a copy of one cached Debian 13 root filesystem, booted with systemd-nspawn in a
 //! network namespace of its own and wired to the host bridge `archy-lab0`. A supervisor process
@@ -8,6 +9,7 @@
 mod backend;
 mod command;
 mod down;
+mod failpoints;
 mod host;
 mod layout;
 mod net;

@@ -4,15 +4,15 @@
 
 use std::{
     fs,
-    os::unix::fs::symlink,
+    os::unix::fs::{PermissionsExt, chown, symlink},
     path::{Path, PathBuf},
     process::Command,
 };
 
 use super::{
-    LabError,
+    LabError, failpoints,
     host::{run, write_atomic},
-    layout::{APP_UID, APP_USER, BASE_STAMP, LabNode},
+    layout::{APP_UID, APP_USER, BASE_STAMP, CATALOG_OVERRIDE_DIR, LabNode},
 };
 
 /// The text of a file and its mode, relative to a root filesystem.
@@ -113,6 +113,7 @@ pub fn orchestrator_config(password_hash: &str, use_quadlet: bool) -> String {
         "# Written by `harness lab up`.\n\
          listen = \"0.0.0.0:5678\"\n\
          catalog_dir = \"/usr/share/orchestrator/catalog\"\n\
+         catalog_override_dir = \"{CATALOG_OVERRIDE_DIR}\"\n\
          unit_dir = \"/home/{APP_USER}/.config/containers/systemd\"\n\
          data_dir = \"/var/lib/orchestrator\"\n\
          use_quadlet_backends = {use_quadlet}\n\
@@ -220,8 +221,10 @@ pub struct NodeInputs<'a> {
     pub catalog_dir: &'a Path,
     /// The static fixture binary.
     pub fixture_bin: &'a Path,
-    /// The fixture's Containerfile.
+    /// The fixture's Containerfile (`localhost/lab-app:latest`).
     pub containerfile: &'a Path,
+    /// The Containerfile of `localhost/lab-app:v2` (`FROM` the latest tag).
+    pub containerfile_v2: &'a Path,
     /// The harness's public key, for root's authorized_keys.
     pub harness_pubkey: &'a str,
     /// The orchestrator's password hash.
@@ -231,10 +234,12 @@ pub struct NodeInputs<'a> {
 /// What changed while provisioning a node, so a running node restarts only what it must.
 #[derive(Debug, Default)]
 pub struct Changes {
-    /// The orchestrator binary, unit or config changed.
+    /// The orchestrator binary, unit or config changed, or a fail points drop-in was removed.
     pub orchestrator: bool,
-    /// The fixture binary changed (the image must be built again).
+    /// The fixture binary or its Containerfile changed (both images must be built again).
     pub fixture: bool,
+    /// The v2 Containerfile changed (the v2 image must be built again).
+    pub fixture_v2: bool,
 }
 
 /// Copies `src` to `dst` inside root when it differs; returns whether it changed.
@@ -295,11 +300,17 @@ pub fn provision_node(
         &orchestrator_config(inputs.password_hash, use_quadlet),
         0o640,
     )?;
+    // A gate must never run against a node left with a regression switched on.
+    changes.orchestrator |= failpoints::remove_drop_in(root)?;
     link(
         root,
         "/etc/systemd/system/multi-user.target.wants/orchestrator.service",
         "/etc/systemd/system/orchestrator.service",
     )?;
+    let overrides = inside(root, CATALOG_OVERRIDE_DIR);
+    fs::create_dir_all(&overrides).map_err(io(&overrides))?;
+    chown(&overrides, Some(0), Some(0)).map_err(io(&overrides))?;
+    fs::set_permissions(&overrides, fs::Permissions::from_mode(0o755)).map_err(io(&overrides))?;
     let catalog = inside(root, "/usr/share/orchestrator/catalog");
     fs::create_dir_all(&catalog).map_err(io(&catalog))?;
     for entry in fs::read_dir(inputs.catalog_dir).map_err(io(inputs.catalog_dir))? {
@@ -314,9 +325,14 @@ pub fn provision_node(
         &inside(root, "/usr/share/lab-app/fixture-app"),
         0o755,
     )?;
-    install(
+    changes.fixture |= install(
         inputs.containerfile,
         &inside(root, "/usr/share/lab-app/Containerfile"),
+        0o644,
+    )?;
+    changes.fixture_v2 |= install(
+        inputs.containerfile_v2,
+        &inside(root, "/usr/share/lab-app/v2/Containerfile"),
         0o644,
     )?;
     let data = inside(root, "/var/lib/orchestrator");
@@ -341,6 +357,7 @@ mod tests {
             "# Written by `harness lab up`.\n\
              listen = \"0.0.0.0:5678\"\n\
              catalog_dir = \"/usr/share/orchestrator/catalog\"\n\
+             catalog_override_dir = \"/etc/orchestrator/catalog.d\"\n\
              unit_dir = \"/home/archy/.config/containers/systemd\"\n\
              data_dir = \"/var/lib/orchestrator\"\n\
              use_quadlet_backends = false\n\

@@ -1,4 +1,5 @@
-//! `harness lab status`: each node's state (booted, SSH, orchestrator, apps installed).
+//! `harness lab status`: each node's state (booted, SSH, orchestrator, the fail points its
+//! orchestrator runs with, apps installed).
 
 use std::{
     net::{SocketAddr, TcpStream},
@@ -8,7 +9,7 @@ use std::{
 use serde_json::json;
 
 use super::{
-    LabError,
+    LabError, failpoints,
     layout::{LAB_INTERFACE, NODES},
     node,
     rpc::Session,
@@ -21,13 +22,20 @@ pub fn status() -> Result<i32, LabError> {
         .exists();
     let mut all_ok = bridge;
     println!(
-        "{:<8} {:<12} {:<10} {:<6} {:<13} apps",
-        "node", "address", "booted", "ssh", "orchestrator"
+        "{:<8} {:<12} {:<10} {:<6} {:<13} {:<10} apps",
+        "node", "address", "booted", "ssh", "orchestrator", "failpoints"
     );
     for n in NODES {
+        // `is-system-running` exits non-zero for `degraded` too, so its output is what counts.
         let booted = node::leader_pid(&n)
-            .and_then(|_| node::exec_in(&n, &["systemctl", "is-system-running"]).ok())
-            .map(|s| s.trim().to_owned())
+            .and_then(|leader| {
+                node::command_in(leader, &["systemctl", "is-system-running"])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .ok()
+            })
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            .filter(|state| !state.is_empty())
             .unwrap_or_else(|| "no".into());
         let booted_ok = booted == "running" || booted == "degraded";
         // Only when the lab bridge exists: otherwise the address would route off this machine.
@@ -56,14 +64,21 @@ pub fn status() -> Result<i32, LabError> {
             Some(Err(_)) => ("no".to_owned(), String::new()),
             None => ("-".to_owned(), String::new()),
         };
+        // What the running orchestrator process was started with, not what the drop-in says.
+        let failpoints = match booted_ok.then(|| failpoints::active(&n)) {
+            Some(Ok(Some(spec))) => spec,
+            Some(Ok(None)) | None => "-".to_owned(),
+            Some(Err(_)) => "?".to_owned(),
+        };
         all_ok &= booted_ok && ssh && orch == "ok";
         println!(
-            "{:<8} {:<12} {:<10} {:<6} {:<13} {}",
+            "{:<8} {:<12} {:<10} {:<6} {:<13} {:<10} {}",
             n.name,
             n.address,
             booted,
             if ssh { "ok" } else { "no" },
             orch,
+            failpoints,
             if apps.is_empty() { "-" } else { &apps }
         );
     }

@@ -1,5 +1,7 @@
-//! `harness lab up`: build or reuse the base image, copy, wire, boot and provision both nodes,
-//! then wait until each answers over SSH and its orchestrator answers `auth.login`.
+//! `harness lab up`: build or reuse the base image, copy, wire, boot and provision both nodes
+//! (the orchestrator built with `--features failpoints`, no fail points switched on, both
+//! fixture image tags), then wait until each answers over SSH and its orchestrator answers
+//! `auth.login`.
 
 use std::{
     fs,
@@ -12,12 +14,15 @@ use std::{
 };
 
 use super::{
-    LabError,
+    LabError, failpoints,
     host::{find_processes, has_program, run, write_atomic},
-    layout::{APP_UID, APP_USER, LabNode, NODES, known_hosts, node_dir, password_file, ssh_key},
+    layout::{
+        APP_UID, APP_USER, IMAGE_TAGS, LabNode, NODES, known_hosts, node_dir, password_file,
+        ssh_key,
+    },
     net, node,
     progress::Progress,
-    provision::{NodeInputs, provision_node},
+    provision::{Changes, NodeInputs, provision_node},
     rootfs,
     rpc::Session,
 };
@@ -25,7 +30,8 @@ use super::{
 /// Options of `harness lab up`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct UpOptions {
-    /// Orchestrator binary to install (default: built with `cargo build --release`).
+    /// Orchestrator binary to install (default: built with `cargo build --release --features
+    /// failpoints`; one given here must be built with that feature too).
     #[arg(long)]
     pub orchestrator_bin: Option<PathBuf>,
     /// Static fixture-app binary (default: built for x86_64-unknown-linux-gnu with crt-static).
@@ -61,7 +67,7 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     }
     let root = workspace_root()?;
     let mut progress = Progress::new();
-    progress.step("build the orchestrator and fixture binaries");
+    progress.step("build the orchestrator (--features failpoints) and fixture binaries");
     let orchestrator_bin = match &options.orchestrator_bin {
         Some(p) => p.clone(),
         None => build_orchestrator(&root)?,
@@ -90,6 +96,7 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
         catalog_dir: &root.join("orchestrator/catalog/lab"),
         fixture_bin: &fixture_bin,
         containerfile: &root.join("fixture-app/Containerfile"),
+        containerfile_v2: &root.join("fixture-app/Containerfile.v2"),
         harness_pubkey: &pubkey,
         password_hash: &password_hash,
     };
@@ -112,22 +119,12 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
         node::wait_booted(&n, Duration::from_secs(120))?;
     }
     progress
-        .step("wait for the app user's systemd, build the fixture image, start the orchestrators");
+        .step("wait for the app user's systemd, build the fixture images, start the orchestrators");
     for (n, was_running, change) in &changes {
         node::wait_user_settled(n, Duration::from_secs(180))?;
-        if change.fixture || !image_exists(n) {
-            podman(
-                n,
-                &[
-                    "build",
-                    "-q",
-                    "-t",
-                    "localhost/lab-app:latest",
-                    "/usr/share/lab-app",
-                ],
-            )?;
-        }
-        if *was_running && change.orchestrator {
+        build_images(n, change)?;
+        // A running orchestrator keeps fail points it was started with until it restarts.
+        if *was_running && (change.orchestrator || failpoints::active(n)?.is_some()) {
             node::exec_in(n, &["systemctl", "daemon-reload"])?;
             node::exec_in(n, &["systemctl", "restart", "orchestrator.service"])?;
         }
@@ -136,6 +133,12 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     for n in NODES {
         wait_ssh(&n, Duration::from_secs(60))?;
         wait_orchestrator(&n, Duration::from_secs(60))?;
+        if let Some(spec) = failpoints::active(&n)? {
+            return Err(LabError::Failpoints {
+                node: n.name.into(),
+                detail: format!("the orchestrator still runs with FAILPOINTS={spec}"),
+            });
+        }
     }
     progress.finish("up");
     for n in NODES {
@@ -160,12 +163,16 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 fn build_orchestrator(root: &Path) -> Result<PathBuf, LabError> {
+    // The lab always runs the fail points build, so `lab failpoints` can switch regressions on;
+    // with FAILPOINTS unset it behaves as the normal build.
     run(Command::new("cargo").current_dir(root).args([
         "build",
         "--quiet",
         "--release",
         "-p",
         "orchestrator",
+        "--features",
+        "failpoints",
     ]))?;
     Ok(target_dir(root).join("release/orchestrator"))
 }
@@ -292,8 +299,49 @@ fn write_known_hosts() -> Result<(), LabError> {
     write_atomic(&known_hosts(), text.as_bytes(), 0o644)
 }
 
-fn image_exists(n: &LabNode) -> bool {
-    podman(n, &["image", "exists", "localhost/lab-app:latest"]).is_ok()
+fn image_exists(n: &LabNode, tag: &str) -> bool {
+    podman(n, &["image", "exists", tag]).is_ok()
+}
+
+/// Builds `localhost/lab-app:latest` when its inputs changed or it is missing, and `:v2` (from
+/// it) whenever `:latest` was built, its Containerfile changed or it is missing; then checks
+/// both tags exist. Nothing is pulled.
+fn build_images(n: &LabNode, change: &Changes) -> Result<(), LabError> {
+    let [latest, v2] = IMAGE_TAGS;
+    let build_latest = change.fixture || !image_exists(n, latest);
+    if build_latest {
+        podman(
+            n,
+            &[
+                "build",
+                "-q",
+                "--pull=never",
+                "-t",
+                latest,
+                "/usr/share/lab-app",
+            ],
+        )?;
+    }
+    if build_latest || change.fixture_v2 || !image_exists(n, v2) {
+        podman(
+            n,
+            &[
+                "build",
+                "-q",
+                "--pull=never",
+                "-t",
+                v2,
+                "/usr/share/lab-app/v2",
+            ],
+        )?;
+    }
+    match IMAGE_TAGS.into_iter().find(|tag| !image_exists(n, tag)) {
+        Some(tag) => Err(LabError::MissingImage {
+            node: n.name.into(),
+            tag: tag.into(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Runs podman inside the node as the app user (rootless, as the orchestrator does).
