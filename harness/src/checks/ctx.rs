@@ -62,7 +62,7 @@ impl NodeCtx {
             http,
             uid: OnceCell::new(),
             data: Mutex::new(HashMap::new()),
-            poll: Duration::from_secs(1),
+            poll: Duration::from_millis(250),
         }
     }
 
@@ -150,9 +150,9 @@ impl NodeCtx {
         Ok(id)
     }
 
-    /// The node's clock now, as podman's `--since` reads it (RFC 3339 with nanoseconds).
+    /// The node's clock now (Unix seconds with nanoseconds), as podman's `--since` reads it.
     pub async fn node_now(&self) -> Check<String> {
-        let out = self.sh("date -u +%Y-%m-%dT%H:%M:%S.%NZ").await?;
+        let out = self.sh("date +%s.%N").await?;
         Ok(out.stdout.trim().to_owned())
     }
 
