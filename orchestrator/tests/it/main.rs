@@ -2,6 +2,7 @@
 
 mod api;
 mod fake;
+mod hardening;
 mod manifest;
 mod ops;
 mod quadlet_dryrun;
