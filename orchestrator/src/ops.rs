@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,7 +25,7 @@ use crate::backend::{
     Backend, Calls, Commands, Observed, RunState, Then, reset_thread_calls, thread_calls,
 };
 use crate::error::{Error, Result};
-use crate::failpoints::Regression;
+use crate::failpoints::{Regression, step};
 use crate::health::probe;
 use crate::locks::AppLocks;
 use crate::log;
@@ -111,6 +112,8 @@ pub enum Installed {
 #[derive(Clone, Copy, Debug)]
 enum Repair {
     Start,
+    /// Restart onto the spec in place (an update was cut before its restart).
+    Restart,
     Stop,
     /// Rewrite the unit's record of the desired state.
     Mark(Desired),
@@ -120,7 +123,7 @@ impl Repair {
     /// The desired state the repair serves; it is skipped if the record says otherwise by now.
     fn desired(self) -> Desired {
         match self {
-            Repair::Start => Desired::Running,
+            Repair::Start | Repair::Restart => Desired::Running,
             Repair::Stop => Desired::Stopped,
             Repair::Mark(d) => d,
         }
@@ -129,6 +132,7 @@ impl Repair {
     fn done(self) -> &'static str {
         match self {
             Repair::Start => "started",
+            Repair::Restart => "restarted onto its updated spec",
             Repair::Stop => "stopped",
             Repair::Mark(_) => "rewrote the desired state in the unit of",
         }
@@ -156,6 +160,8 @@ pub struct Orchestrator {
     metrics: Mutex<Metrics>,
     podman: PodmanVersion,
     started_at: SystemTime,
+    /// Whether the runtime has read the specs on disk since this process started.
+    resynced: AtomicBool,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -186,6 +192,7 @@ impl Orchestrator {
             metrics: Mutex::default(),
             podman,
             started_at: SystemTime::now(),
+            resynced: AtomicBool::new(false),
         }
     }
 
@@ -372,13 +379,20 @@ impl Orchestrator {
         self.check_requirements(&m)?;
         let started = Instant::now();
         let target = m.clone();
-        let (r, calls) = self.blocking(move |b| b.install(&target)).await;
+        let (r, calls) = self
+            .blocking(move |b| {
+                b.install(&target)?;
+                step("install.after-start");
+                Ok(())
+            })
+            .await;
         self.record_op("package.install", id, calls, started, r.as_ref().err());
         r?;
         let rec = AppRecord {
             installed_at: Some(rfc3339(SystemTime::now())),
             desired: Desired::Running,
             health: HealthState::Unknown,
+            restart_pending: false,
         };
         {
             let mut state = guard(&self.state);
@@ -442,6 +456,11 @@ impl Orchestrator {
             Desired::Running => Then::Restart,
             Desired::Stopped => Then::Nothing,
         };
+        if running {
+            // Journaled first: if the process dies between the new spec and the restart, the
+            // reconciler restarts the app onto it (a retried update would see no change).
+            self.update_record(&id, |r| r.restart_pending = true);
+        }
         let target = id.clone();
         let (applied, more) = self.blocking(move |b| b.apply(&target, &next, then)).await;
         calls = calls + more;
@@ -454,7 +473,10 @@ impl Orchestrator {
         };
         let Some(why) = failure else {
             self.record_op("package.update", &id, calls, started, None);
-            self.update_record(&id, |r| r.health = HealthState::Unknown);
+            self.update_record(&id, |r| {
+                r.health = HealthState::Unknown;
+                r.restart_pending = false;
+            });
             let image = m.image.clone();
             self.remember(m);
             return Ok(Updated {
@@ -467,6 +489,7 @@ impl Orchestrator {
         let e = self
             .roll_back(&id, previous, running, why, &mut calls)
             .await;
+        self.update_record(&id, |r| r.restart_pending = false);
         self.record_op("package.update", &id, calls, started, Some(&e));
         Err(e)
     }
@@ -722,11 +745,17 @@ impl Orchestrator {
         }
     }
 
-    /// One reconcile tick: adopt unrecorded units, forget removed ones, start what should run,
-    /// stop what should not, rewrite units whose desired state disagrees with the record, check
+    /// One reconcile tick (the first of a process has the runtime reload every spec first): adopt
+    /// unrecorded units, forget removed ones, restart apps an update left half-applied, start what
+    /// should run, stop what should not, rewrite units whose desired state disagrees with the record, check
     /// health. Apps busy with a user operation are skipped until the next tick.
     pub async fn tick(&self) -> Result<()> {
         let started = Instant::now();
+        if !self.resynced.load(Ordering::Acquire) {
+            // Once per process: a spec written just before a crash, never loaded, is loaded now.
+            self.blocking(|b| b.resync()).await.0?;
+            self.resynced.store(true, Ordering::Release);
+        }
         let observed = self.observe().await?;
         let before = guard(&self.state).clone();
         let mut p = plan(&before, &observed);
@@ -751,6 +780,7 @@ impl Orchestrator {
             }
         }
         let repairs = (p.start.iter().map(|id| (id, Repair::Start)))
+            .chain(p.restart.iter().map(|id| (id, Repair::Restart)))
             .chain(p.stop.iter().map(|id| (id, Repair::Stop)))
             .chain(p.mark.iter().map(|(id, d)| (id, Repair::Mark(*d))));
         for (id, repair) in repairs {
@@ -769,19 +799,25 @@ impl Orchestrator {
             let r = self
                 .blocking(move |b| match repair {
                     Repair::Start => b.start(&target),
+                    Repair::Restart => b.restart(&target),
                     Repair::Stop => b.stop(&target),
                     Repair::Mark(d) => b.record_desired(&target, d),
                 })
                 .await
                 .0;
+            if let (Ok(()), Repair::Restart) = (&r, repair) {
+                self.update_record(id, |r| r.restart_pending = false);
+            }
             match r {
                 Ok(()) => log::info(format_args!("reconcile: {} {id}", repair.done())),
                 Err(e) => log::error(format_args!("reconcile: {e}")),
             }
         }
+        // An app this tick stopped is not probed (it would be recorded unhealthy, not unknown).
         let running: Vec<AppId> = observed
             .iter()
             .filter(|o| o.run == RunState::Running && o.invalid.is_none())
+            .filter(|o| !p.stop.contains(&o.id))
             .map(|o| o.id.clone())
             .collect();
         for rec in guard(&self.state)

@@ -1,6 +1,7 @@
 //! Integration tests of the orchestrator, one module per area.
 
 mod api;
+mod crash;
 mod fake;
 mod hardening;
 mod manifest;
