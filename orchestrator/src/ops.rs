@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -162,6 +162,10 @@ pub struct Orchestrator {
     started_at: SystemTime,
     /// Whether the runtime has read the specs on disk since this process started.
     resynced: AtomicBool,
+    /// State snapshots taken for saving so far.
+    snapshots: AtomicU64,
+    /// The number of the last snapshot saved; held while one is written.
+    written: Arc<Mutex<u64>>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -193,6 +197,8 @@ impl Orchestrator {
             podman,
             started_at: SystemTime::now(),
             resynced: AtomicBool::new(false),
+            snapshots: AtomicU64::new(0),
+            written: Arc::default(),
         }
     }
 
@@ -245,18 +251,45 @@ impl Orchestrator {
         }));
     }
 
-    fn save(&self, state: &State) {
-        if let Err(e) = state.save(&self.state_path) {
+    /// Saves the state as it is now. The write (and its fsync) runs on a blocking thread and
+    /// never under the state's lock, so no reader waits for the disk; snapshots are numbered as
+    /// they are taken, and an older one never overwrites a newer one.
+    async fn persist(&self) {
+        let (snapshot, n) = {
+            let state = guard(&self.state);
+            (
+                state.clone(),
+                self.snapshots.fetch_add(1, Ordering::AcqRel) + 1,
+            )
+        };
+        let (path, written) = (self.state_path.clone(), self.written.clone());
+        let saved = tokio::task::spawn_blocking(move || {
+            let mut last = guard(&written);
+            if *last >= n {
+                return Ok(());
+            }
+            snapshot.save(&path)?;
+            *last = n;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| Err(Error::Internal(format!("state file task failed: {e}"))));
+        if let Err(e) = saved {
             log::error(format_args!("state file not saved: {e}"));
         }
     }
 
     /// Changes the app's record (if it has one) and saves the state file.
-    fn update_record(&self, id: &AppId, f: impl FnOnce(&mut AppRecord)) {
-        let mut state = guard(&self.state);
-        if let Some(rec) = state.apps.get_mut(id) {
-            f(rec);
-            self.save(&state);
+    async fn update_record(&self, id: &AppId, f: impl FnOnce(&mut AppRecord)) {
+        let changed = match guard(&self.state).apps.get_mut(id) {
+            Some(rec) => {
+                f(rec);
+                true
+            }
+            None => false,
+        };
+        if changed {
+            self.persist().await;
         }
     }
 
@@ -394,11 +427,8 @@ impl Orchestrator {
             health: HealthState::Unknown,
             restart_pending: false,
         };
-        {
-            let mut state = guard(&self.state);
-            state.apps.insert(id.clone(), rec.clone());
-            self.save(&state);
-        }
+        guard(&self.state).apps.insert(id.clone(), rec.clone());
+        self.persist().await;
         self.remember(m);
         Ok(Installed::Fresh(self.status_after(id, true, &rec)))
     }
@@ -459,7 +489,7 @@ impl Orchestrator {
         if running {
             // Journaled first: if the process dies between the new spec and the restart, the
             // reconciler restarts the app onto it (a retried update would see no change).
-            self.update_record(&id, |r| r.restart_pending = true);
+            self.update_record(&id, |r| r.restart_pending = true).await;
         }
         let target = id.clone();
         let (applied, more) = self.blocking(move |b| b.apply(&target, &next, then)).await;
@@ -476,7 +506,8 @@ impl Orchestrator {
             self.update_record(&id, |r| {
                 r.health = HealthState::Unknown;
                 r.restart_pending = false;
-            });
+            })
+            .await;
             let image = m.image.clone();
             self.remember(m);
             return Ok(Updated {
@@ -489,7 +520,7 @@ impl Orchestrator {
         let e = self
             .roll_back(&id, previous, running, why, &mut calls)
             .await;
-        self.update_record(&id, |r| r.restart_pending = false);
+        self.update_record(&id, |r| r.restart_pending = false).await;
         self.record_op("package.update", &id, calls, started, Some(&e));
         Err(e)
     }
@@ -618,7 +649,8 @@ impl Orchestrator {
         self.update_record(id, |r| {
             r.desired = desired;
             r.health = HealthState::Unknown;
-        });
+        })
+        .await;
         let target = id.clone();
         self.blocking(move |b| match op {
             Op::Start => b.start(&target),
@@ -656,9 +688,8 @@ impl Orchestrator {
                 self.record_op("package.uninstall", id, calls, started, Some(&e));
                 return Err(e);
             }
-            let mut state = guard(&self.state);
-            state.apps.remove(app);
-            self.save(&state);
+            guard(&self.state).apps.remove(app);
+            self.persist().await;
         }
         self.record_op("package.uninstall", id, calls, started, None);
         Ok(Uninstalled {
@@ -806,7 +837,7 @@ impl Orchestrator {
                 .await
                 .0;
             if let (Ok(()), Repair::Restart) = (&r, repair) {
-                self.update_record(id, |r| r.restart_pending = false);
+                self.update_record(id, |r| r.restart_pending = false).await;
             }
             match r {
                 Ok(()) => log::info(format_args!("reconcile: {} {id}", repair.done())),
@@ -829,9 +860,9 @@ impl Orchestrator {
             rec.health = HealthState::Unknown;
         }
         self.check_health(&running).await;
-        let state = guard(&self.state).clone();
-        if state != before {
-            self.save(&state);
+        let changed = *guard(&self.state) != before;
+        if changed {
+            self.persist().await;
         }
         let ms = started.elapsed().as_millis() as u64;
         let mut m = guard(&self.metrics);
