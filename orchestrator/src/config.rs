@@ -2,11 +2,15 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::api::HttpLimits;
 use crate::auth::PasswordHash;
+use crate::backend::DEFAULT_TIMEOUT;
 use crate::error::{Error, Result};
+use crate::login::LoginLimits;
 use crate::manifest::check::toml_error;
 use crate::quadlet::PodmanVersion;
 
@@ -31,6 +35,20 @@ struct WireConfig {
     reconcile_interval_secs: u64,
     podman_version: Option<String>,
     runtime_dir: Option<PathBuf>,
+    #[serde(default = "default_command_timeout")]
+    command_timeout_secs: u64,
+    #[serde(default = "default_header_timeout")]
+    http_header_timeout_secs: u64,
+    #[serde(default = "default_connection_lifetime")]
+    http_connection_lifetime_secs: u64,
+    #[serde(default = "default_max_connections")]
+    http_max_connections: u64,
+    #[serde(default = "default_shutdown_grace")]
+    shutdown_grace_secs: u64,
+    #[serde(default = "default_login_per_client")]
+    login_attempts_per_minute: u64,
+    #[serde(default = "default_login_total")]
+    login_attempts_per_minute_total: u64,
 }
 
 fn default_listen() -> String {
@@ -44,6 +62,27 @@ fn default_ttl() -> u64 {
 }
 fn default_interval() -> u64 {
     10
+}
+fn default_command_timeout() -> u64 {
+    DEFAULT_TIMEOUT.as_secs()
+}
+fn default_header_timeout() -> u64 {
+    HttpLimits::default().header_timeout.as_secs()
+}
+fn default_connection_lifetime() -> u64 {
+    HttpLimits::default().connection_lifetime.as_secs()
+}
+fn default_max_connections() -> u64 {
+    HttpLimits::default().max_connections as u64
+}
+fn default_shutdown_grace() -> u64 {
+    HttpLimits::default().shutdown_grace.as_secs()
+}
+fn default_login_per_client() -> u64 {
+    LoginLimits::default().per_client_per_minute.into()
+}
+fn default_login_total() -> u64 {
+    LoginLimits::default().total_per_minute.into()
 }
 
 /// The checked config.
@@ -71,6 +110,12 @@ pub struct Config {
     pub podman_version: Option<PodmanVersion>,
     /// `$XDG_RUNTIME_DIR` override (where Quadlet's cid files are).
     pub runtime_dir: Option<PathBuf>,
+    /// The budget of one `systemctl` or `podman` call; it is killed after it.
+    pub command_timeout: Duration,
+    /// HTTP timeouts, the connection cap and the shutdown grace.
+    pub http: HttpLimits,
+    /// Login attempts allowed.
+    pub login: LoginLimits,
 }
 
 impl Config {
@@ -112,11 +157,43 @@ impl Config {
         for (key, v) in [
             ("session_ttl_secs", w.session_ttl_secs),
             ("reconcile_interval_secs", w.reconcile_interval_secs),
+            ("command_timeout_secs", w.command_timeout_secs),
+            ("http_header_timeout_secs", w.http_header_timeout_secs),
+            (
+                "http_connection_lifetime_secs",
+                w.http_connection_lifetime_secs,
+            ),
+            ("http_max_connections", w.http_max_connections),
+            ("shutdown_grace_secs", w.shutdown_grace_secs),
+            ("login_attempts_per_minute", w.login_attempts_per_minute),
+            (
+                "login_attempts_per_minute_total",
+                w.login_attempts_per_minute_total,
+            ),
         ] {
             if v == 0 {
                 return Err(bad(key, "must be at least 1".into()));
             }
         }
+        let per_minute = |key: &str, v: u64| {
+            u32::try_from(v).map_err(|_| bad(key, format!("{v} is more than {}", u32::MAX)))
+        };
+        let login = LoginLimits {
+            per_client_per_minute: per_minute(
+                "login_attempts_per_minute",
+                w.login_attempts_per_minute,
+            )?,
+            total_per_minute: per_minute(
+                "login_attempts_per_minute_total",
+                w.login_attempts_per_minute_total,
+            )?,
+        };
+        let http = HttpLimits {
+            header_timeout: Duration::from_secs(w.http_header_timeout_secs),
+            connection_lifetime: Duration::from_secs(w.http_connection_lifetime_secs),
+            max_connections: usize::try_from(w.http_max_connections).unwrap_or(usize::MAX),
+            shutdown_grace: Duration::from_secs(w.shutdown_grace_secs),
+        };
         Ok(Config {
             listen,
             catalog_dir: w.catalog_dir,
@@ -129,6 +206,9 @@ impl Config {
             reconcile_interval_secs: w.reconcile_interval_secs,
             podman_version,
             runtime_dir: w.runtime_dir,
+            command_timeout: Duration::from_secs(w.command_timeout_secs),
+            http,
+            login,
         })
     }
 }
@@ -153,6 +233,43 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:5678".parse().unwrap());
         assert!(c.use_quadlet_backends);
         assert_eq!((c.session_ttl_secs, c.reconcile_interval_secs), (3600, 10));
+        assert_eq!(c.command_timeout, Duration::from_secs(120));
+        assert_eq!(c.http, HttpLimits::default());
+        assert_eq!(c.login, LoginLimits::default());
+    }
+
+    #[test]
+    fn hardening_keys_are_read_and_zero_is_refused() {
+        let base = include_str!("../config.example.toml");
+        let text = format!(
+            "{base}\ncommand_timeout_secs = 30\nhttp_header_timeout_secs = 2\nhttp_connection_lifetime_secs = 60\nhttp_max_connections = 64\nshutdown_grace_secs = 3\nlogin_attempts_per_minute = 4\nlogin_attempts_per_minute_total = 40\n"
+        );
+        let c = Config::parse(Path::new("c.toml"), &text).unwrap();
+        assert_eq!(c.command_timeout, Duration::from_secs(30));
+        assert_eq!(
+            c.http,
+            HttpLimits {
+                header_timeout: Duration::from_secs(2),
+                connection_lifetime: Duration::from_secs(60),
+                max_connections: 64,
+                shutdown_grace: Duration::from_secs(3),
+            }
+        );
+        assert_eq!(
+            c.login,
+            LoginLimits {
+                per_client_per_minute: 4,
+                total_per_minute: 40
+            }
+        );
+        let text = format!("{base}\nhttp_max_connections = 0\n");
+        let e = Config::parse(Path::new("c.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(": http_max_connections: must be at least 1"),
+            "{e}"
+        );
     }
 
     #[test]

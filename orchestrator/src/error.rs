@@ -78,6 +78,12 @@ pub enum Error {
     /// No, an unknown or an expired session, or a wrong password.
     #[error("failed to authorize: no valid session or wrong password")]
     Unauthorized,
+    /// Too many login attempts from the client or from everyone; nothing was checked.
+    #[error("failed to log in: too many login attempts; retry in {retry_after_secs} s")]
+    TooManyLogins {
+        /// When the client may try again.
+        retry_after_secs: u64,
+    },
     /// The configured password hash is malformed.
     #[error("failed to parse password hash: {0}")]
     PasswordHash(String),
@@ -109,6 +115,7 @@ impl Error {
             Error::NotInstalled(_) | Error::InvalidUnit(_) => -32004,
             Error::RequiredBy { .. } => -32005,
             Error::UpdateRolledBack { .. } => -32006,
+            Error::TooManyLogins { .. } => -32007,
             Error::Command { .. } => -32010,
             Error::Io { .. }
             | Error::Invalid { .. }
@@ -123,6 +130,9 @@ impl Error {
         match self {
             Error::RequiredBy { dependents, .. } => {
                 Some(serde_json::json!({ "dependents": dependents }))
+            }
+            Error::TooManyLogins { retry_after_secs } => {
+                Some(serde_json::json!({ "retry_after_secs": retry_after_secs }))
             }
             _ => None,
         }

@@ -60,7 +60,16 @@ pub fn regression(name: &str) -> bool {
     }
 }
 
-/// A step boundary of an operation. Its fail point may `panic`, `sleep` or `pause` as the `fail`
+/// Every [`step`] boundary, as `FAILPOINTS` spells it.
+pub const STEPS: [&str; 5] = [
+    "install.after-unit-write",
+    "install.after-start",
+    "update.after-unit-write",
+    "desired.after-unit-write",
+    "uninstall.after-unit-remove",
+];
+
+/// A step boundary of an operation (one of [`STEPS`]). Its fail point may `panic`, `sleep` or `pause` as the `fail`
 /// crate does; `return` aborts the process on the spot, like `kill -9` between two steps.
 #[inline]
 pub fn step(name: &str) {
@@ -122,6 +131,23 @@ mod tests {
                 "regression-update-not-applied"
             ]
         );
+    }
+
+    #[test]
+    fn steps_lists_every_step_in_the_code() {
+        let mut found: Vec<&str> = [
+            include_str!("backend/quadlet.rs"),
+            include_str!("backend/legacy.rs"),
+            include_str!("ops.rs"),
+        ]
+        .iter()
+        .flat_map(|src| src.split("step(\"").skip(1))
+        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name))
+        .collect();
+        found.sort();
+        let mut steps = STEPS.to_vec();
+        steps.sort();
+        assert_eq!(found, steps);
     }
 
     #[test]

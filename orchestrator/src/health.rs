@@ -1,5 +1,5 @@
 //! Health checks the orchestrator runs itself: HTTP GET or TCP connect on loopback (1 s timeout),
-//! or a command inside the container via `podman exec`.
+//! or a command inside the container via `podman exec` (killed after [`COMMAND_TIMEOUT`]).
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -11,6 +11,9 @@ use crate::state::HealthState;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The budget of a health command: a check that hangs is unhealthy, and a tick waits no longer.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Runs `check` for app `id`.
 pub fn probe(check: &Health, id: &AppId, cmd: &Commands) -> HealthState {
     let ok = match check {
@@ -19,7 +22,7 @@ pub fn probe(check: &Health, id: &AppId, cmd: &Commands) -> HealthState {
         Health::Command(argv) => {
             let mut args = vec!["exec", id.as_str()];
             args.extend(argv.iter().map(String::as_str));
-            cmd.run_status(Program::Podman, &args)
+            cmd.run_status_within(Program::Podman, &args, COMMAND_TIMEOUT)
                 .is_ok_and(|o| o.success)
         }
     };

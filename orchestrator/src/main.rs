@@ -17,7 +17,7 @@ use orchestrator::manifest::Catalog;
 use orchestrator::ops::Orchestrator;
 use orchestrator::quadlet::PodmanVersion;
 use orchestrator::{Error, Result};
-use orchestrator::{failpoints, log};
+use orchestrator::{failpoints, log, reconcile_loop, shutdown};
 
 /// Clean exit.
 const EXIT_OK: i32 = 0;
@@ -32,7 +32,8 @@ const EXIT_CONFIG: i32 = 78;
 #[command(name = "orchestrator", version)]
 struct Cli {
     /// The config file (TOML: listen, catalog_dir, catalog_override_dir, unit_dir, data_dir,
-    /// use_quadlet_backends, password_hash, session_ttl_secs, reconcile_interval_secs).
+    /// use_quadlet_backends, password_hash, session_ttl_secs, reconcile_interval_secs, and the
+    /// hardening keys in config.example.toml).
     #[arg(long, default_value = DEFAULT_PATH)]
     config: PathBuf,
     #[command(subcommand)]
@@ -116,7 +117,10 @@ async fn start(config: Config, started: Instant) -> Result<()> {
     } else {
         SystemRunner::legacy()
     };
-    let commands = Arc::new(Commands::new(Arc::new(runner)));
+    let commands = Arc::new(Commands::with_timeout(
+        Arc::new(runner),
+        config.command_timeout,
+    ));
     let podman = match config.podman_version {
         Some(v) => v,
         None => PodmanVersion::parse(&commands.run(Program::Podman, &["--version"])?)?,
@@ -162,30 +166,35 @@ async fn start(config: Config, started: Instant) -> Result<()> {
         core.catalog().iter().count(),
         started.elapsed().as_millis()
     ));
-    let reconciler = tokio::spawn(reconcile_loop(
+    let (trigger, stop) = shutdown::channel();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.pull();
+    });
+    let reconciler = tokio::spawn(reconcile_loop::run(
         core.clone(),
         Duration::from_secs(config.reconcile_interval_secs),
+        stop.clone().wait(),
     ));
-    let api = Arc::new(Api::new(
-        core,
-        config.password_hash,
-        Sessions::new(Duration::from_secs(config.session_ttl_secs)),
-    ));
-    serve(listener, api, shutdown_signal()).await;
-    reconciler.abort();
+    let api = Arc::new(
+        Api::new(
+            core,
+            config.password_hash,
+            Sessions::new(Duration::from_secs(config.session_ttl_secs)),
+        )
+        .with_http(config.http)
+        .with_login(config.login),
+    );
+    serve(listener, api, stop.wait()).await;
+    // The reconciler saw the same signal; a tick in progress is let finish, within the grace.
+    if tokio::time::timeout(config.http.shutdown_grace, reconciler)
+        .await
+        .is_err()
+    {
+        log::warn("shutdown: a reconcile tick is still running after the grace; leaving it");
+    }
     log::info("stopping: apps keep running under their own units");
     Ok(())
-}
-
-async fn reconcile_loop(core: Arc<Orchestrator>, every: Duration) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        if let Err(e) = core.tick().await {
-            log::error(format_args!("reconcile: {e}"));
-        }
-    }
 }
 
 async fn shutdown_signal() {

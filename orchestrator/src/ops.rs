@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,7 +25,7 @@ use crate::backend::{
     Backend, Calls, Commands, Observed, RunState, Then, reset_thread_calls, thread_calls,
 };
 use crate::error::{Error, Result};
-use crate::failpoints::Regression;
+use crate::failpoints::{Regression, step};
 use crate::health::probe;
 use crate::locks::AppLocks;
 use crate::log;
@@ -111,6 +112,8 @@ pub enum Installed {
 #[derive(Clone, Copy, Debug)]
 enum Repair {
     Start,
+    /// Restart onto the spec in place (an update was cut before its restart).
+    Restart,
     Stop,
     /// Rewrite the unit's record of the desired state.
     Mark(Desired),
@@ -120,7 +123,7 @@ impl Repair {
     /// The desired state the repair serves; it is skipped if the record says otherwise by now.
     fn desired(self) -> Desired {
         match self {
-            Repair::Start => Desired::Running,
+            Repair::Start | Repair::Restart => Desired::Running,
             Repair::Stop => Desired::Stopped,
             Repair::Mark(d) => d,
         }
@@ -129,6 +132,7 @@ impl Repair {
     fn done(self) -> &'static str {
         match self {
             Repair::Start => "started",
+            Repair::Restart => "restarted onto its updated spec",
             Repair::Stop => "stopped",
             Repair::Mark(_) => "rewrote the desired state in the unit of",
         }
@@ -156,6 +160,12 @@ pub struct Orchestrator {
     metrics: Mutex<Metrics>,
     podman: PodmanVersion,
     started_at: SystemTime,
+    /// Whether the runtime has read the specs on disk since this process started.
+    resynced: AtomicBool,
+    /// State snapshots taken for saving so far.
+    snapshots: AtomicU64,
+    /// The number of the last snapshot saved; held while one is written.
+    written: Arc<Mutex<u64>>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -186,6 +196,9 @@ impl Orchestrator {
             metrics: Mutex::default(),
             podman,
             started_at: SystemTime::now(),
+            resynced: AtomicBool::new(false),
+            snapshots: AtomicU64::new(0),
+            written: Arc::default(),
         }
     }
 
@@ -238,18 +251,45 @@ impl Orchestrator {
         }));
     }
 
-    fn save(&self, state: &State) {
-        if let Err(e) = state.save(&self.state_path) {
+    /// Saves the state as it is now. The write (and its fsync) runs on a blocking thread and
+    /// never under the state's lock, so no reader waits for the disk; snapshots are numbered as
+    /// they are taken, and an older one never overwrites a newer one.
+    async fn persist(&self) {
+        let (snapshot, n) = {
+            let state = guard(&self.state);
+            (
+                state.clone(),
+                self.snapshots.fetch_add(1, Ordering::AcqRel) + 1,
+            )
+        };
+        let (path, written) = (self.state_path.clone(), self.written.clone());
+        let saved = tokio::task::spawn_blocking(move || {
+            let mut last = guard(&written);
+            if *last >= n {
+                return Ok(());
+            }
+            snapshot.save(&path)?;
+            *last = n;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| Err(Error::Internal(format!("state file task failed: {e}"))));
+        if let Err(e) = saved {
             log::error(format_args!("state file not saved: {e}"));
         }
     }
 
     /// Changes the app's record (if it has one) and saves the state file.
-    fn update_record(&self, id: &AppId, f: impl FnOnce(&mut AppRecord)) {
-        let mut state = guard(&self.state);
-        if let Some(rec) = state.apps.get_mut(id) {
-            f(rec);
-            self.save(&state);
+    async fn update_record(&self, id: &AppId, f: impl FnOnce(&mut AppRecord)) {
+        let changed = match guard(&self.state).apps.get_mut(id) {
+            Some(rec) => {
+                f(rec);
+                true
+            }
+            None => false,
+        };
+        if changed {
+            self.persist().await;
         }
     }
 
@@ -372,19 +412,23 @@ impl Orchestrator {
         self.check_requirements(&m)?;
         let started = Instant::now();
         let target = m.clone();
-        let (r, calls) = self.blocking(move |b| b.install(&target)).await;
+        let (r, calls) = self
+            .blocking(move |b| {
+                b.install(&target)?;
+                step("install.after-start");
+                Ok(())
+            })
+            .await;
         self.record_op("package.install", id, calls, started, r.as_ref().err());
         r?;
         let rec = AppRecord {
             installed_at: Some(rfc3339(SystemTime::now())),
             desired: Desired::Running,
             health: HealthState::Unknown,
+            restart_pending: false,
         };
-        {
-            let mut state = guard(&self.state);
-            state.apps.insert(id.clone(), rec.clone());
-            self.save(&state);
-        }
+        guard(&self.state).apps.insert(id.clone(), rec.clone());
+        self.persist().await;
         self.remember(m);
         Ok(Installed::Fresh(self.status_after(id, true, &rec)))
     }
@@ -442,6 +486,11 @@ impl Orchestrator {
             Desired::Running => Then::Restart,
             Desired::Stopped => Then::Nothing,
         };
+        if running {
+            // Journaled first: if the process dies between the new spec and the restart, the
+            // reconciler restarts the app onto it (a retried update would see no change).
+            self.update_record(&id, |r| r.restart_pending = true).await;
+        }
         let target = id.clone();
         let (applied, more) = self.blocking(move |b| b.apply(&target, &next, then)).await;
         calls = calls + more;
@@ -454,7 +503,11 @@ impl Orchestrator {
         };
         let Some(why) = failure else {
             self.record_op("package.update", &id, calls, started, None);
-            self.update_record(&id, |r| r.health = HealthState::Unknown);
+            self.update_record(&id, |r| {
+                r.health = HealthState::Unknown;
+                r.restart_pending = false;
+            })
+            .await;
             let image = m.image.clone();
             self.remember(m);
             return Ok(Updated {
@@ -467,6 +520,7 @@ impl Orchestrator {
         let e = self
             .roll_back(&id, previous, running, why, &mut calls)
             .await;
+        self.update_record(&id, |r| r.restart_pending = false).await;
         self.record_op("package.update", &id, calls, started, Some(&e));
         Err(e)
     }
@@ -595,7 +649,8 @@ impl Orchestrator {
         self.update_record(id, |r| {
             r.desired = desired;
             r.health = HealthState::Unknown;
-        });
+        })
+        .await;
         let target = id.clone();
         self.blocking(move |b| match op {
             Op::Start => b.start(&target),
@@ -633,9 +688,8 @@ impl Orchestrator {
                 self.record_op("package.uninstall", id, calls, started, Some(&e));
                 return Err(e);
             }
-            let mut state = guard(&self.state);
-            state.apps.remove(app);
-            self.save(&state);
+            guard(&self.state).apps.remove(app);
+            self.persist().await;
         }
         self.record_op("package.uninstall", id, calls, started, None);
         Ok(Uninstalled {
@@ -722,11 +776,17 @@ impl Orchestrator {
         }
     }
 
-    /// One reconcile tick: adopt unrecorded units, forget removed ones, start what should run,
-    /// stop what should not, rewrite units whose desired state disagrees with the record, check
+    /// One reconcile tick (the first of a process has the runtime reload every spec first): adopt
+    /// unrecorded units, forget removed ones, restart apps an update left half-applied, start what
+    /// should run, stop what should not, rewrite units whose desired state disagrees with the record, check
     /// health. Apps busy with a user operation are skipped until the next tick.
     pub async fn tick(&self) -> Result<()> {
         let started = Instant::now();
+        if !self.resynced.load(Ordering::Acquire) {
+            // Once per process: a spec written just before a crash, never loaded, is loaded now.
+            self.blocking(|b| b.resync()).await.0?;
+            self.resynced.store(true, Ordering::Release);
+        }
         let observed = self.observe().await?;
         let before = guard(&self.state).clone();
         let mut p = plan(&before, &observed);
@@ -751,6 +811,7 @@ impl Orchestrator {
             }
         }
         let repairs = (p.start.iter().map(|id| (id, Repair::Start)))
+            .chain(p.restart.iter().map(|id| (id, Repair::Restart)))
             .chain(p.stop.iter().map(|id| (id, Repair::Stop)))
             .chain(p.mark.iter().map(|(id, d)| (id, Repair::Mark(*d))));
         for (id, repair) in repairs {
@@ -769,19 +830,25 @@ impl Orchestrator {
             let r = self
                 .blocking(move |b| match repair {
                     Repair::Start => b.start(&target),
+                    Repair::Restart => b.restart(&target),
                     Repair::Stop => b.stop(&target),
                     Repair::Mark(d) => b.record_desired(&target, d),
                 })
                 .await
                 .0;
+            if let (Ok(()), Repair::Restart) = (&r, repair) {
+                self.update_record(id, |r| r.restart_pending = false).await;
+            }
             match r {
                 Ok(()) => log::info(format_args!("reconcile: {} {id}", repair.done())),
                 Err(e) => log::error(format_args!("reconcile: {e}")),
             }
         }
+        // An app this tick stopped is not probed (it would be recorded unhealthy, not unknown).
         let running: Vec<AppId> = observed
             .iter()
             .filter(|o| o.run == RunState::Running && o.invalid.is_none())
+            .filter(|o| !p.stop.contains(&o.id))
             .map(|o| o.id.clone())
             .collect();
         for rec in guard(&self.state)
@@ -793,9 +860,9 @@ impl Orchestrator {
             rec.health = HealthState::Unknown;
         }
         self.check_health(&running).await;
-        let state = guard(&self.state).clone();
-        if state != before {
-            self.save(&state);
+        let changed = *guard(&self.state) != before;
+        if changed {
+            self.persist().await;
         }
         let ms = started.elapsed().as_millis() as u64;
         let mut m = guard(&self.metrics);

@@ -19,6 +19,8 @@ pub struct Plan {
     pub forget: Vec<AppId>,
     /// Apps that should run and do not: start them.
     pub start: Vec<AppId>,
+    /// Apps meant to run whose update was cut before its restart: restart them onto the spec.
+    pub restart: Vec<AppId>,
     /// Apps that should be stopped and run (or are starting): stop them.
     pub stop: Vec<AppId>,
     /// Apps in the right run state whose unit records another desired state: rewrite the unit.
@@ -31,7 +33,8 @@ pub struct Plan {
 pub fn plan(state: &State, observed: &[Observed]) -> Plan {
     let mut p = Plan::default();
     for o in observed {
-        let desired = match state.apps.get(&o.id) {
+        let record = state.apps.get(&o.id);
+        let desired = match record {
             Some(rec) => rec.desired,
             None => {
                 let desired = o.desired.unwrap_or(if o.run == RunState::Stopped {
@@ -43,6 +46,7 @@ pub fn plan(state: &State, observed: &[Observed]) -> Plan {
                     installed_at: o.installed_at.clone(),
                     desired,
                     health: HealthState::Unknown,
+                    restart_pending: false,
                 };
                 p.adopt.push((o.id.clone(), rec));
                 desired
@@ -51,7 +55,9 @@ pub fn plan(state: &State, observed: &[Observed]) -> Plan {
         if o.invalid.is_some() {
             continue;
         }
+        let pending = record.is_some_and(|r| r.restart_pending);
         match (desired, o.run) {
+            (Desired::Running, _) if pending => p.restart.push(o.id.clone()),
             (Desired::Running, RunState::Stopped | RunState::Failed) => p.start.push(o.id.clone()),
             (Desired::Stopped, RunState::Running | RunState::Starting) => p.stop.push(o.id.clone()),
             _ if o.desired.is_some_and(|d| d != desired) => p.mark.push((o.id.clone(), desired)),
@@ -96,6 +102,7 @@ mod tests {
             installed_at: None,
             desired,
             health: HealthState::Unknown,
+            restart_pending: false,
         }
     }
 
@@ -127,6 +134,31 @@ mod tests {
         assert_eq!(ids(&p.start), ["down", "crashed"]);
         assert_eq!(ids(&p.forget), ["gone"]);
         assert!(p.adopt.is_empty() && p.stop.is_empty() && p.mark.is_empty());
+        assert!(p.restart.is_empty());
+    }
+
+    #[test]
+    fn an_update_cut_before_its_restart_is_restarted_if_meant_to_run() {
+        let mut state = State::default();
+        for (id, d) in [
+            ("up", Desired::Running),
+            ("down", Desired::Running),
+            ("parked", Desired::Stopped),
+        ] {
+            let rec = AppRecord {
+                restart_pending: true,
+                ..record(d)
+            };
+            state.apps.insert(AppId::parse(id).unwrap(), rec);
+        }
+        let observed = [
+            obs("up", RunState::Running, false),
+            obs("down", RunState::Stopped, false),
+            obs("parked", RunState::Stopped, false),
+        ];
+        let p = plan(&state, &observed);
+        assert_eq!(ids(&p.restart), ["up", "down"]);
+        assert!(p.start.is_empty() && p.stop.is_empty() && p.mark.is_empty());
     }
 
     #[test]

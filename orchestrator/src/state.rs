@@ -50,6 +50,10 @@ pub struct AppRecord {
     pub desired: Desired,
     /// The last health check's outcome.
     pub health: HealthState,
+    /// An update put a new spec in place and had not restarted the app onto it yet; if the
+    /// orchestrator died there, the reconciler restarts the app (when it is meant to run).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restart_pending: bool,
 }
 
 /// The whole state file.
@@ -117,6 +121,7 @@ mod tests {
             installed_at: Some("2026-11-29T09:30:00Z".into()),
             desired: Desired::Stopped,
             health: HealthState::Healthy,
+            restart_pending: false,
         };
         s.apps.insert(AppId::parse("web").unwrap(), rec);
         s.save(&path).unwrap();

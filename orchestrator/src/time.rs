@@ -1,4 +1,4 @@
-//! RFC 3339 UTC timestamps, without a date crate.
+//! RFC 3339 UTC timestamps, without a date crate, and durations as people read them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +33,15 @@ pub fn rfc3339_secs(secs: u64) -> String {
     )
 }
 
+/// A duration in seconds, as short as it can be said exactly to the millisecond: `120 s`, `0.3 s`.
+pub fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        return format!("{} s", d.as_secs());
+    }
+    let text = format!("{}.{:03}", d.as_secs(), d.subsec_millis());
+    format!("{} s", text.trim_end_matches('0'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +55,13 @@ mod tests {
             rfc3339(UNIX_EPOCH + Duration::from_secs(86_399)),
             "1970-01-01T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn says_durations_in_seconds() {
+        assert_eq!(seconds(Duration::from_secs(120)), "120 s");
+        assert_eq!(seconds(Duration::from_millis(300)), "0.3 s");
+        assert_eq!(seconds(Duration::from_millis(1250)), "1.25 s");
+        assert_eq!(seconds(Duration::ZERO), "0 s");
     }
 }

@@ -1,9 +1,12 @@
 //! The HTTP face: JSON-RPC 2.0 at `/rpc`, login and dashboard pages, and the app UI proxy.
 
+mod backoff;
+mod connections;
 mod http;
 mod pages;
 mod proxy;
 mod rpc;
 mod server;
+mod tracker;
 
-pub use server::{Api, serve};
+pub use server::{Api, HttpLimits, serve};

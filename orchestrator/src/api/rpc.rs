@@ -1,5 +1,7 @@
 //! JSON-RPC 2.0: request validation, session check, dispatch, and error codes (CONTRACT.md section 2).
 
+use std::net::IpAddr;
+
 use hyper::header::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -68,7 +70,7 @@ fn error_of(id: Value, e: &Error) -> Value {
 }
 
 /// Answers one request body; `None` means a notification (no response body).
-pub async fn handle(api: &Api, headers: &HeaderMap, body: &[u8]) -> Option<Value> {
+pub async fn handle(api: &Api, headers: &HeaderMap, body: &[u8], client: IpAddr) -> Option<Value> {
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return Some(error(Value::Null, PARSE_ERROR, "parse error"));
     };
@@ -110,7 +112,7 @@ pub async fn handle(api: &Api, headers: &HeaderMap, body: &[u8]) -> Option<Value
     } else if method != "auth.login" && !token.as_deref().is_some_and(|t| api.sessions.check(t)) {
         Err(Some(Error::Unauthorized))
     } else {
-        call(api, method, params, token.as_deref()).await
+        call(api, method, params, token.as_deref(), client).await
     };
     id.as_ref()?;
     Some(match result {
@@ -134,13 +136,14 @@ async fn call(
     method: &str,
     p: Value,
     token: Option<&str>,
+    client: IpAddr,
 ) -> Result<Value, Option<Error>> {
     let core = &api.core;
     fn to_json(v: impl serde::Serialize) -> Result<Value> {
         serde_json::to_value(v).map_err(|e| Error::Internal(e.to_string()))
     }
     let r = match method {
-        "auth.login" => login(api, params::<Login>(p)?.password).await,
+        "auth.login" => login(api, params::<Login>(p)?.password, client).await,
         "auth.logout" => params::<Empty>(p).map(|_| {
             token.into_iter().for_each(|t| api.sessions.close(t));
             Value::Bool(true)
@@ -178,16 +181,11 @@ async fn call(
     r.map_err(Some)
 }
 
-/// Checks the password off the async threads (PBKDF2 is deliberately slow) and opens a session.
-async fn login(api: &Api, password: String) -> Result<Value> {
-    let hash = api.password.clone();
-    let ok = tokio::task::spawn_blocking(move || hash.verify(&password))
-        .await
-        .unwrap_or(false);
-    if !ok {
-        crate::log::warn("auth.login: wrong password");
-        return Err(Error::Unauthorized);
-    }
+/// Checks the password through the login gate (limits, its own hashing pool) and opens a session.
+async fn login(api: &Api, password: String, client: IpAddr) -> Result<Value> {
+    api.login
+        .check("auth.login", client, &api.password, password)
+        .await?;
     let s = api.sessions.open()?;
     Ok(
         json!({ "token": s.token, "expires_at": rfc3339(s.expires_at), "expires_in_secs": api.sessions.ttl().as_secs() }),

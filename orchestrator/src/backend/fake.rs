@@ -1,6 +1,7 @@
 //! A recording `CommandRunner` answered from memory, for tests and benches (never used in production).
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use super::{CommandOutput, CommandRunner, Program};
 
@@ -43,7 +44,12 @@ impl RecordingRunner {
 }
 
 impl CommandRunner for RecordingRunner {
-    fn run(&self, program: Program, args: &[String]) -> std::io::Result<CommandOutput> {
+    fn run(
+        &self,
+        program: Program,
+        args: &[String],
+        _budget: Duration,
+    ) -> std::io::Result<CommandOutput> {
         let line = std::iter::once(program.as_str())
             .chain(args.iter().map(String::as_str))
             .collect::<Vec<_>>()

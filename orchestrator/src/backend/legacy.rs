@@ -149,6 +149,11 @@ impl Backend for LegacyBackend {
         }
     }
 
+    fn resync(&self) -> Result<()> {
+        // Its specs live in podman's own containers: there is nothing to load.
+        Ok(())
+    }
+
     fn observe(&self) -> Result<Vec<Observed>> {
         let out = self.cmd.run(
             Program::Podman,

@@ -11,6 +11,6 @@ pub use legacy::LegacyBackend;
 pub use model::{Backend, BackendKind, Observed, RunState, Then};
 pub use quadlet::QuadletBackend;
 pub use runner::{
-    Calls, CommandOutput, CommandRunner, Commands, Program, SystemRunner, reset_thread_calls,
-    thread_calls,
+    Calls, CommandOutput, CommandRunner, Commands, DEFAULT_TIMEOUT, Program, SystemRunner,
+    reset_thread_calls, thread_calls,
 };

@@ -96,6 +96,10 @@ pub trait Backend: Send + Sync {
     fn render(&self, m: &Manifest, desired: Desired) -> String;
     /// Puts `spec` in place for `id`, then does what `then` says.
     fn apply(&self, id: &AppId, spec: &str, then: Then) -> Result<()>;
+    /// Makes the runtime read every spec on disk again (`daemon-reload`; nothing for the legacy
+    /// backend). Run once before the first tick, so a spec written just before a crash, never
+    /// loaded, is what the tick starts from.
+    fn resync(&self) -> Result<()>;
     /// Every installed app and its state, in as few runtime calls as possible.
     fn observe(&self) -> Result<Vec<Observed>>;
     /// Where the app's unit file lives, if this backend has one.

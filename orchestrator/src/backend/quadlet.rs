@@ -194,6 +194,10 @@ impl Backend for QuadletBackend {
         }
     }
 
+    fn resync(&self) -> Result<()> {
+        self.reload()
+    }
+
     fn observe(&self) -> Result<Vec<Observed>> {
         let mut apps = installed_units(&self.unit_dir)?;
         let valid: Vec<String> = apps

@@ -1,10 +1,15 @@
 //! The edge where `systemctl` and `podman` are run; every call is counted, in total and per thread
-//! (an operation runs on one blocking thread, so its own cost can be reported).
+//! (an operation runs on one blocking thread, so its own cost can be reported), and every call
+//! has a time budget: a command still running when it is spent is killed and reported as an
+//! error naming it, so a hung start job or health check cannot hold an app's lock or a tick.
 
 use std::cell::Cell;
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -40,17 +45,29 @@ pub struct CommandOutput {
     pub stderr: String,
 }
 
+/// The budget of a call when none is configured (`command_timeout_secs`): long, because a
+/// start job may pull an image.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Runs a program to completion.
 pub trait CommandRunner: Send + Sync {
-    /// Runs `program args...` and returns its output; `Err` only if it could not be run at all.
-    fn run(&self, program: Program, args: &[String]) -> std::io::Result<CommandOutput>;
+    /// Runs `program args...` and returns its output; `Err` if it could not be run at all or
+    /// was killed because it was still running after `budget` (`ErrorKind::TimedOut`).
+    fn run(
+        &self,
+        program: Program,
+        args: &[String],
+        budget: Duration,
+    ) -> std::io::Result<CommandOutput>;
 }
 
 /// The real runner: spawns the process.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SystemRunner {
     /// Hide the user's D-Bus from podman (the legacy backend; see [`SystemRunner::legacy`]).
     hide_user_bus: bool,
+    /// Where the programs are, instead of `$PATH`.
+    program_dir: Option<PathBuf>,
 }
 
 impl SystemRunner {
@@ -65,23 +82,84 @@ impl SystemRunner {
     pub fn legacy() -> Self {
         Self {
             hide_user_bus: true,
+            program_dir: None,
         }
+    }
+
+    /// Runs `systemctl` and `podman` from `dir` instead of finding them on `$PATH`.
+    pub fn with_program_dir(mut self, dir: PathBuf) -> Self {
+        self.program_dir = Some(dir);
+        self
     }
 }
 
 impl CommandRunner for SystemRunner {
-    fn run(&self, program: Program, args: &[String]) -> std::io::Result<CommandOutput> {
-        let mut cmd = Command::new(program.as_str());
-        cmd.args(args).stdin(Stdio::null());
+    fn run(
+        &self,
+        program: Program,
+        args: &[String],
+        budget: Duration,
+    ) -> std::io::Result<CommandOutput> {
+        let mut cmd = match &self.program_dir {
+            Some(dir) => Command::new(dir.join(program.as_str())),
+            None => Command::new(program.as_str()),
+        };
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         if self.hide_user_bus {
             cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
         }
-        let out = cmd.output()?;
+        let mut child = cmd.spawn()?;
+        // Both pipes are drained while the child runs, so a chatty command cannot block on a
+        // full pipe and be mistaken for a hung one.
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let status = wait_within(&mut child, budget)?;
         Ok(CommandOutput {
-            success: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            success: status.success(),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
         })
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Waits for `child` to exit; kills (SIGKILL) and reaps it once `budget` is spent.
+fn wait_within(child: &mut Child, budget: Duration) -> std::io::Result<std::process::ExitStatus> {
+    let deadline = Instant::now() + budget;
+    // Polls from 1 ms up to 10 ms apart: a fast command is not slowed by the poll, and a hung
+    // one costs a hundred wake-ups a second at most.
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "still running after {}, killed",
+                    crate::time::seconds(budget)
+                ),
+            ));
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
 
@@ -109,18 +187,25 @@ thread_local! {
     static THREAD_CALLS: Cell<Calls> = const { Cell::new(Calls { systemctl: 0, podman: 0 }) };
 }
 
-/// A runner plus its counters; what backends hold.
+/// A runner plus its counters and budget; what backends hold.
 pub struct Commands {
     runner: Arc<dyn CommandRunner>,
+    timeout: Duration,
     systemctl: AtomicU64,
     podman: AtomicU64,
 }
 
 impl Commands {
-    /// Wraps `runner`.
+    /// Wraps `runner`; every call gets [`DEFAULT_TIMEOUT`].
     pub fn new(runner: Arc<dyn CommandRunner>) -> Commands {
+        Commands::with_timeout(runner, DEFAULT_TIMEOUT)
+    }
+
+    /// Wraps `runner`; every call gets `timeout` unless it asks for less.
+    pub fn with_timeout(runner: Arc<dyn CommandRunner>, timeout: Duration) -> Commands {
         Commands {
             runner,
+            timeout,
             systemctl: AtomicU64::new(0),
             podman: AtomicU64::new(0),
         }
@@ -138,6 +223,16 @@ impl Commands {
 
     /// Runs the command and returns its output whatever its exit status.
     pub fn run_status(&self, program: Program, args: &[&str]) -> Result<CommandOutput> {
+        self.run_status_within(program, args, self.timeout)
+    }
+
+    /// [`Commands::run_status`] with a budget of `budget` (or the configured one if shorter).
+    pub fn run_status_within(
+        &self,
+        program: Program,
+        args: &[&str],
+        budget: Duration,
+    ) -> Result<CommandOutput> {
         let counter = match program {
             Program::Systemctl => &self.systemctl,
             Program::Podman => &self.podman,
@@ -153,7 +248,7 @@ impl Commands {
         });
         let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         self.runner
-            .run(program, &owned)
+            .run(program, &owned, budget.min(self.timeout))
             .map_err(|e| command_error(program, args, &e.to_string()))
     }
 
@@ -200,7 +295,7 @@ mod tests {
 
     struct Failing;
     impl CommandRunner for Failing {
-        fn run(&self, _: Program, _: &[String]) -> std::io::Result<CommandOutput> {
+        fn run(&self, _: Program, _: &[String], _: Duration) -> std::io::Result<CommandOutput> {
             Ok(CommandOutput {
                 success: false,
                 stdout: String::new(),
@@ -236,5 +331,76 @@ mod tests {
                 podman: 1
             }
         );
+    }
+
+    /// A folder whose `systemctl` and `podman` are the given shell scripts.
+    fn programs(name: &str, systemctl: &str, podman: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("orch-runner-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (p, body) in [("systemctl", systemctl), ("podman", podman)] {
+            let path = dir.join(p);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_hung_command_is_killed_after_its_budget_and_named() {
+        let dir = programs("hung", "exec sleep 30", "exec sleep 30");
+        let runner = SystemRunner::new().with_program_dir(dir.clone());
+        let c = Commands::with_timeout(Arc::new(runner), Duration::from_millis(300));
+        let began = Instant::now();
+        let err = c
+            .run(Program::Systemctl, &["--user", "start", "web.service"])
+            .unwrap_err();
+        let took = began.elapsed();
+        assert_eq!(
+            err.to_string(),
+            "failed to run `systemctl --user start web.service`: still running after 0.3 s, killed"
+        );
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+            "{took:?}"
+        );
+        // A health check asks for less than the configured budget and gets it.
+        let began = Instant::now();
+        let err = c
+            .run_status_within(
+                Program::Podman,
+                &["exec", "web", "check"],
+                Duration::from_millis(100),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "failed to run `podman exec web check`: still running after 0.1 s, killed"
+        );
+        assert!(
+            began.elapsed() < Duration::from_millis(250),
+            "{:?}",
+            began.elapsed()
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_command_within_its_budget_is_answered_in_full() {
+        let big = "head -c 200000 /dev/zero | tr '\\0' x; echo err >&2; exit 3";
+        let dir = programs("quick", "echo active", big);
+        let runner = SystemRunner::new().with_program_dir(dir.clone());
+        let c = Commands::with_timeout(Arc::new(runner), Duration::from_secs(10));
+        assert_eq!(
+            c.run(Program::Systemctl, &["is-active"]).unwrap(),
+            "active\n"
+        );
+        let out = c.run_status(Program::Podman, &["ps"]).unwrap();
+        assert_eq!(
+            (out.success, out.stdout.len(), out.stderr.as_str()),
+            (false, 200_000, "err\n")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -149,6 +149,9 @@ impl Backend for FakeBackend {
             .insert(id.clone(), spec.to_owned());
         Ok(())
     }
+    fn resync(&self) -> Result<()> {
+        Ok(())
+    }
     fn observe(&self) -> Result<Vec<Observed>> {
         Ok(self.apps.lock().unwrap().values().cloned().collect())
     }

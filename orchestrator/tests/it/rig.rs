@@ -37,6 +37,11 @@ pub struct Node {
     pub containers: BTreeMap<String, (Vec<String>, bool)>,
     /// Apps whose health command (`podman exec`) fails.
     pub unhealthy: BTreeSet<String>,
+    /// Quadlet units as systemd loaded them at the last `daemon-reload`, by service name: a unit
+    /// written since is not known until the next one (`start` says "not found").
+    pub loaded: BTreeMap<String, String>,
+    /// The unit text each active unit was (re)started from.
+    pub started_from: BTreeMap<String, String>,
 }
 
 /// The orchestrator, its recorded commands, its simulated node and its folder.
@@ -107,7 +112,7 @@ fn fail(stderr: &str) -> CommandOutput {
 }
 
 /// Answers one command line as the simulated node would.
-fn answer(node: &Mutex<Node>, program: Program, args: &[String]) -> CommandOutput {
+fn answer(node: &Mutex<Node>, units: &Path, program: Program, args: &[String]) -> CommandOutput {
     let mut n = node.lock().unwrap();
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     match (program, a.as_slice()) {
@@ -125,15 +130,34 @@ fn answer(node: &Mutex<Node>, program: Program, args: &[String]) -> CommandOutpu
             })
             .collect::<Vec<_>>()
             .join("\n")),
-        (Program::Systemctl, ["--user", "start" | "restart", unit]) => {
+        (Program::Systemctl, ["--user", verb @ ("start" | "restart"), unit]) => {
+            let Some(text) = n.loaded.get(*unit).cloned() else {
+                return fail(&format!("Failed to {verb} {unit}: Unit {unit} not found."));
+            };
+            if *verb == "restart" || !n.active.contains(*unit) {
+                n.started_from.insert((*unit).to_owned(), text);
+            }
             n.active.insert((*unit).to_owned());
+            ok("")
+        }
+        (Program::Systemctl, ["--user", "daemon-reload"]) => {
+            n.loaded = std::fs::read_dir(units)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| {
+                    let path = e.ok()?.path();
+                    let app = path.file_name()?.to_str()?.strip_suffix(".container")?;
+                    let text = std::fs::read_to_string(&path).ok()?;
+                    Some((format!("{app}.service"), text))
+                })
+                .collect();
             ok("")
         }
         (Program::Systemctl, ["--user", "stop", unit]) => {
             n.active.remove(*unit);
             ok("")
         }
-        (Program::Systemctl, ["--user", "daemon-reload" | "reset-failed", ..]) => ok(""),
+        (Program::Systemctl, ["--user", "reset-failed", ..]) => ok(""),
         (Program::Podman, ["exec", app, ..]) if n.unhealthy.contains(*app) => fail("unhealthy"),
         (Program::Podman, ["exec", ..] | ["volume", "rm", ..] | ["rm", "-f", "-i", _]) => ok(""),
         (Program::Podman, ["container", "inspect", _, _, name]) => match n.containers.get(*name) {
@@ -202,8 +226,9 @@ impl Rig {
     /// A rig in an existing folder with an existing node (an orchestrator restart).
     pub fn at(kind: Kind, catalog: Catalog, dir: PathBuf, node: Arc<Mutex<Node>>) -> Rig {
         let answering = node.clone();
+        let units = dir.join("units");
         let runner = Arc::new(RecordingRunner::answering(move |p, args| {
-            answer(&answering, p, args)
+            answer(&answering, &units, p, args)
         }));
         let commands = Arc::new(Commands::new(runner.clone()));
         let backend: Arc<dyn Backend> = match kind {
