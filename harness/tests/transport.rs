@@ -56,13 +56,18 @@ async fn ssh_reconnects_after_the_session_dies() {
         matches!(r, Err(TransportError::Disconnected { .. }) | Ok(_)),
         "{r:?}"
     );
-    let r = pool.exec("echo $PPID").await;
-    let second = match r {
-        Ok(o) => o.stdout,
-        // The first use after the drop may still see the dead session; the next reconnects.
-        Err(_) => pool.exec("echo $PPID").await.unwrap().stdout,
-    };
+    let second = pool.exec("echo $PPID").await.unwrap().stdout;
     assert_ne!(first, second);
+    // Now kill the session while it sits idle in the pool (sshd runs on this machine): the
+    // pool finds it dead before sending the command and opens a fresh one, with no error.
+    let pid: i32 = second.trim().parse().unwrap();
+    // SAFETY: kill(2) of the sshd session process this test's sshd started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    while alive(second.trim()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let third = pool.exec("echo $PPID").await.unwrap().stdout;
+    assert_ne!(second, third);
 }
 
 #[tokio::test]
