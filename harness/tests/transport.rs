@@ -2,7 +2,13 @@
 
 mod support;
 
-use std::{net::SocketAddr, path::PathBuf, sync::atomic::Ordering, time::Duration};
+use std::{
+    net::SocketAddr,
+    os::fd::AsRawFd,
+    path::PathBuf,
+    sync::atomic::Ordering,
+    time::{Duration, Instant},
+};
 
 use harness::{
     fleet::Redactor,
@@ -50,13 +56,18 @@ async fn ssh_reconnects_after_the_session_dies() {
         matches!(r, Err(TransportError::Disconnected { .. }) | Ok(_)),
         "{r:?}"
     );
-    let r = pool.exec("echo $PPID").await;
-    let second = match r {
-        Ok(o) => o.stdout,
-        // The first use after the drop may still see the dead session; the next reconnects.
-        Err(_) => pool.exec("echo $PPID").await.unwrap().stdout,
-    };
+    let second = pool.exec("echo $PPID").await.unwrap().stdout;
     assert_ne!(first, second);
+    // Now kill the session while it sits idle in the pool (sshd runs on this machine): the
+    // pool finds it dead before sending the command and opens a fresh one, with no error.
+    let pid: i32 = second.trim().parse().unwrap();
+    // SAFETY: kill(2) of the sshd session process this test's sshd started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    while alive(second.trim()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let third = pool.exec("echo $PPID").await.unwrap().stdout;
+    assert_ne!(second, third);
 }
 
 #[tokio::test]
@@ -174,20 +185,15 @@ async fn wrong_password_is_a_login_error_and_secrets_are_redacted() {
 }
 
 #[tokio::test]
-async fn route_guard_blocks_ssh_and_http_when_the_lab_route_is_missing() {
+async fn route_guard_blocks_ssh_and_http_when_the_lab_interface_is_missing() {
     let sshd = Sshd::start();
-    let routes = sshd.dir.0.join("route");
-    std::fs::write(&routes, "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\neth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n").unwrap();
-    let guard = RouteGuard {
-        lab_interface: Some("archy-lab0".into()),
-        route_file: routes,
-    };
+    let guard = RouteGuard::new(Some("htest-none0".into()));
     let mut c = cfg(&sshd, sshd.known_hosts.clone());
     c.guard = guard.clone();
     let e = SshPool::new(c, 1).exec("true").await.unwrap_err();
-    assert!(
-        e.to_string().starts_with("lab is down: run harness lab up"),
-        "{e}"
+    assert_eq!(
+        e.to_string(),
+        "lab is down: run harness lab up (there is no interface htest-none0)"
     );
     let srv = FakeOrchestrator::start().await;
     let h = HttpNode::new(
@@ -205,6 +211,64 @@ async fn route_guard_blocks_ssh_and_http_when_the_lab_route_is_missing() {
         "{e}"
     );
     assert_eq!(srv.logins.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn lab_sockets_are_bound_to_the_lab_interface() {
+    // Loopback's interface stands in for the lab bridge: the guard passes and every socket
+    // (SSH, HTTP, a probe's TCP) is bound to `lo` with SO_BINDTODEVICE.
+    let sshd = Sshd::start();
+    let lo = RouteGuard::new(Some("lo".into()));
+    let mut c = cfg(&sshd, sshd.known_hosts.clone());
+    c.guard = lo.clone();
+    assert_eq!(
+        SshPool::new(c, 1).exec("echo ok").await.unwrap().stdout,
+        "ok\n"
+    );
+    let srv = FakeOrchestrator::start().await;
+    let h = HttpNode::new(
+        "loop",
+        srv.addr.ip(),
+        srv.addr.port(),
+        PASSWORD.into(),
+        Duration::from_secs(5),
+        lo.clone(),
+        Redactor::default(),
+    );
+    h.login().await.unwrap();
+    let s = lo
+        .connect_async("loop", srv.addr, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(bound_device(s.as_raw_fd()), "lo");
+    let s = lo
+        .connect("loop", srv.addr, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(bound_device(s.as_raw_fd()), "lo");
+    let s = RouteGuard::new(None)
+        .connect("loop", srv.addr, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(bound_device(s.as_raw_fd()), "");
+}
+
+/// The interface a socket is bound to (SO_BINDTODEVICE), empty when none.
+fn bound_device(fd: std::os::fd::RawFd) -> String {
+    let mut name = [0u8; 16];
+    let mut len = name.len() as libc::socklen_t;
+    // SAFETY: `name` and `len` are valid for the sizes given.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            name.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+    String::from_utf8_lossy(&name[..len as usize])
+        .trim_end_matches('\0')
+        .to_owned()
 }
 
 #[tokio::test]
@@ -237,4 +301,303 @@ async fn a_silent_orchestrator_is_a_timeout_naming_its_budget() {
         "{e}"
     );
     hold.abort();
+}
+
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_command_that_trickles_past_its_deadline_times_out_and_the_pool_moves_on() {
+    let sshd = Sshd::start();
+    let mut c = cfg(&sshd, sshd.known_hosts.clone());
+    c.command_timeout = Duration::from_secs(3);
+    let pool = std::sync::Arc::new(SshPool::new(c, 1));
+    // Warm the pool's one session so the deadline below is all command.
+    pool.exec("true").await.unwrap();
+    let pid_file = sshd.dir.0.join("trickle.pid");
+    let command = format!(
+        "echo $$ > {}; while :; do echo tick; sleep 0.2; done",
+        pid_file.display()
+    );
+    let start = Instant::now();
+    let trickle = tokio::spawn({
+        let (pool, command) = (pool.clone(), command.clone());
+        async move { pool.exec(&command).await }
+    });
+    // Queued behind the trickle on a pool of one: it must run as soon as the deadline passes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let next = pool.exec("echo next").await.unwrap();
+    let next_done = start.elapsed();
+    let e = trickle.await.unwrap().unwrap_err();
+    assert_eq!(next.stdout, "next\n");
+    assert!(
+        matches!(&e, TransportError::Timeout { node, secs: 3, what } if node == "loop" && what.contains("while :; do echo tick")),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("timed out on loop after 3s: ssh command \"echo $$ > "),
+        "{e}"
+    );
+    assert!(e.to_string().ends_with("(the channel was closed)"), "{e}");
+    assert!(
+        next_done < Duration::from_secs(3 + 4),
+        "the next command waited {next_done:?}"
+    );
+    // The channel is closed: the remote shell dies at its next write.
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let pid = pid.trim();
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while alive(pid) && Instant::now() < gone_by {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!alive(pid), "the trickling shell {pid} still runs");
+    assert_eq!(pool.exec("echo again").await.unwrap().stdout, "again\n");
+}
+
+#[tokio::test]
+async fn a_silent_command_times_out_at_its_deadline() {
+    let sshd = Sshd::start();
+    let mut c = cfg(&sshd, sshd.known_hosts.clone());
+    c.command_timeout = Duration::from_secs(2);
+    let pool = SshPool::new(c, 1);
+    let start = Instant::now();
+    let e = pool.exec("sleep 30").await.unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        matches!(e, TransportError::Timeout { secs: 2, .. }),
+        "{e:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(2 + 4),
+        "{took:?}"
+    );
+    assert_eq!(pool.exec("echo ok").await.unwrap().stdout, "ok\n");
+}
+
+#[tokio::test]
+async fn ten_mib_of_stderr_completes_capped_with_a_note() {
+    let sshd = Sshd::start();
+    let pool = SshPool::new(cfg(&sshd, sshd.known_hosts.clone()), 1);
+    // stderr first and huge, stdout after it: reading one stream to its end before the other
+    // would stall here.
+    let out = pool
+        .exec("head -c 10485760 /dev/zero | tr '\\0' e >&2; echo done; head -c 3000 /dev/zero | tr '\\0' o; exit 4")
+        .await
+        .unwrap();
+    assert_eq!(out.status, 4);
+    assert_eq!(out.stdout, format!("done\n{}", "o".repeat(3000)));
+    let note = "\n[... 9.0 MiB of stderr cut]";
+    assert!(
+        out.stderr.ends_with(note),
+        "{}",
+        &out.stderr[out.stderr.len().saturating_sub(60)..]
+    );
+    assert_eq!(
+        out.stderr.len(),
+        harness::transport::OUTPUT_CAP + note.len()
+    );
+    assert!(
+        out.stderr[..harness::transport::OUTPUT_CAP]
+            .bytes()
+            .all(|b| b == b'e')
+    );
+}
+
+#[tokio::test]
+async fn credentials_in_an_ssh_probes_output_are_masked_by_shape() {
+    // What `curl -v` prints when a probe runs it on a node: none of it was ever registered.
+    let sshd = Sshd::start();
+    let pool = SshPool::new(cfg(&sshd, sshd.known_hosts.clone()), 1);
+    let out = pool
+        .exec(r#"printf '> Authorization: Bearer abc.def-1\n< Set-Cookie: orchestrator_session=s3ss10n; Path=/\n{"token":"t0k3n","n":1}\n{"token": "t0k3n2"}\n'"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        Redactor::default().redact(&out.stdout),
+        "> Authorization: Bearer [REDACTED]\n< Set-Cookie: orchestrator_session=[REDACTED]; Path=/\n{\"token\":\"[REDACTED]\",\"n\":1}\n{\"token\": \"[REDACTED]\"}\n"
+    );
+}
+
+/// A network namespace of this test's own, deleted when dropped (a panic included).
+struct Netns(String);
+
+impl Netns {
+    fn create() -> Self {
+        let name = format!("harness-test-{}", std::process::id());
+        // A crashed run with the same pid may have left it.
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &name])
+            .stderr(std::process::Stdio::null())
+            .status();
+        let ns = Self(name);
+        ns.ip(&["netns", "add", &ns.0]);
+        ns
+    }
+
+    fn ip(&self, args: &[&str]) {
+        let out = std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `ip -n <ns> ...`: only ever inside the namespace.
+    fn inside(&self, args: &str) {
+        let mut all = vec!["-n", self.0.as_str()];
+        all.extend(args.split_whitespace());
+        self.ip(&all);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
+/// Why a test that needs root and `ip` cannot run here, if it cannot.
+fn netns_unavailable() -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("it needs root to create a network namespace".into());
+    }
+    match std::process::Command::new("ip").arg("-V").output() {
+        Ok(o) if o.status.success() => None,
+        _ => Some("`ip` (iproute2) is not installed".into()),
+    }
+}
+
+/// Says loudly that a test did not run (straight to stderr, past libtest's capture), and fails
+/// instead when HARNESS_REQUIRE_NETNS=1 says it must run.
+fn skip(test: &str, why: &str) {
+    if std::env::var_os("HARNESS_REQUIRE_NETNS").is_some_and(|v| v == "1") {
+        panic!("{test} could not run and HARNESS_REQUIRE_NETNS=1: {why}");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+const LAB_IF: &str = "htest-lab0";
+const OTHER_IF: &str = "htest-other0";
+
+/// Run by `the_guard_asks_the_kernel_inside_a_namespace` under `ip netns exec`; prints what the
+/// guard decides for each address. Ignored in a normal run (it means nothing outside the
+/// namespace).
+#[test]
+#[ignore = "helper: run inside a test network namespace"]
+fn netns_guard_helper() {
+    if std::env::var_os("HARNESS_NETNS_HELPER").is_none() {
+        return;
+    }
+    let ask = |iface: &str, ip: &str| {
+        let r = RouteGuard::new(Some(iface.into())).check(ip.parse().unwrap());
+        println!(
+            "GUARD {iface} {ip} => {}",
+            r.map_or_else(|e| e.to_string(), |()| "ok".into())
+        );
+    };
+    ask(LAB_IF, "10.77.0.5");
+    ask(LAB_IF, "10.77.0.228");
+    ask(LAB_IF, "10.77.0.198");
+    ask(LAB_IF, "192.0.2.1");
+    ask("htest-none0", "10.77.0.5");
+}
+
+#[test]
+fn the_guard_asks_the_kernel_inside_a_namespace() {
+    let test = "the_guard_asks_the_kernel_inside_a_namespace";
+    if let Some(why) = netns_unavailable() {
+        skip(test, &why);
+        return;
+    }
+    let ns = Netns::create();
+    for cmd in [
+        "link set lo up",
+        "link add htest-lab0 type veth peer name htest-lab0p",
+        "link add htest-other0 type veth peer name htest-other0p",
+        "link set htest-lab0 up",
+        "link set htest-lab0p up",
+        "link set htest-other0 up",
+        "link set htest-other0p up",
+        "addr add 10.77.0.1/24 dev htest-lab0",
+        "addr add 10.99.0.1/24 dev htest-other0",
+        // Policy routing: the main table says the lab link, a rule sends .228 elsewhere.
+        "route add 10.77.0.228/32 dev htest-other0 table 100",
+        "rule add to 10.77.0.228/32 table 100 pref 100",
+        // Metrics: two routes for .198, the cheaper one elsewhere.
+        "route add 10.77.0.198/32 dev htest-lab0 metric 200",
+        "route add 10.77.0.198/32 dev htest-other0 metric 100",
+    ] {
+        ns.inside(cmd);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.0])
+        .arg(&exe)
+        .args([
+            "netns_guard_helper",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HARNESS_NETNS_HELPER", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // libtest prints "test netns_guard_helper ... " before the helper's first line.
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.find("GUARD ").map(|at| &l[at..]))
+        .collect();
+    let off = |ip: &str, found: &str| {
+        format!(
+            "GUARD {LAB_IF} {ip} => refused to contact {ip}: the kernel routes it through {found}, not the lab interface {LAB_IF}"
+        )
+    };
+    assert_eq!(
+        lines,
+        [
+            format!("GUARD {LAB_IF} 10.77.0.5 => ok"),
+            off("10.77.0.228", OTHER_IF),
+            off("10.77.0.198", OTHER_IF),
+            off("192.0.2.1", "no interface (Network is unreachable (os error 101))"),
+            "GUARD htest-none0 10.77.0.5 => lab is down: run harness lab up (there is no interface htest-none0)".into(),
+        ]
+    );
+    drop(ns);
+    let list = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .unwrap();
+    let name = format!("harness-test-{}", std::process::id());
+    assert!(
+        !String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(name.as_str())),
+        "the test namespace {name} was left behind"
+    );
 }

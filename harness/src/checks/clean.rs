@@ -5,7 +5,6 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::json;
-use tokio::net::TcpStream;
 
 use super::{
     Check, NodeCtx,
@@ -17,6 +16,7 @@ use super::{
 use crate::{
     model::{AppId, Outcome},
     suite::{Probe, Suite, UiTarget},
+    transport::TransportError,
 };
 
 /// The ports an app's suite reaches it on (they must be closed once it is uninstalled).
@@ -80,16 +80,13 @@ pub async fn nothing_left(ctx: &NodeCtx, app: &AppId, suite: Option<&Suite>) -> 
         ));
     }
     if let Some(s) = suite {
-        ctx.http_guard_check()?;
         for port in ports(s) {
-            let open = tokio::time::timeout(
-                Duration::from_secs(3),
-                TcpStream::connect((ctx.node.address, port)),
-            )
-            .await
-            .is_ok_and(|r| r.is_ok());
-            if open {
-                left.push(format!("port {port} still open"));
+            match ctx.tcp_connect(port, Duration::from_secs(3)).await {
+                Ok(_) => left.push(format!("port {port} still open")),
+                Err(e @ (TransportError::LabDown { .. } | TransportError::OffLab { .. })) => {
+                    return Err(e.into());
+                }
+                Err(_) => {}
             }
         }
     }

@@ -8,7 +8,7 @@ use tokio::sync::{Mutex, OnceCell};
 use crate::{
     fleet::{Fleet, Node},
     model::{AppId, Outcome},
-    transport::{CmdOutput, HttpNode, RpcReply, SshPool, TransportError},
+    transport::{CmdOutput, HttpNode, RouteGuard, RpcReply, SshPool, TransportError},
 };
 
 tokio::task_local! {
@@ -66,9 +66,20 @@ impl NodeCtx {
         }
     }
 
-    /// The lab route guard for connections made outside the transports (TCP probes).
-    pub fn http_guard_check(&self) -> Result<(), TransportError> {
-        crate::transport::RouteGuard::new(self.fleet.lab_interface.clone()).check(self.node.address)
+    /// A TCP connection to one of the node's ports (TCP probes), through the route guard and,
+    /// with a lab interface, bound to it like every other lab socket.
+    pub async fn tcp_connect(
+        &self,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<tokio::net::TcpStream, TransportError> {
+        RouteGuard::new(self.fleet.lab_interface.clone())
+            .connect_async(
+                &self.node.name.0,
+                std::net::SocketAddr::new(self.node.address, port),
+                timeout,
+            )
+            .await
     }
 
     /// Appends a line to the running case's captured output (see `capture`).

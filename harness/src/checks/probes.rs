@@ -1,16 +1,13 @@
 //! Running a suite's probes: RPC reachability, UI URLs, data values and their rules.
 
 use serde_json::Value;
-use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
-    net::TcpStream,
-};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::{Check, NodeCtx};
 use crate::{
     model::AppId,
     suite::{DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget},
-    transport::RpcReply,
+    transport::{RpcReply, TransportError},
 };
 
 fn expect_ok(reply: &RpcReply, expect: &Option<(String, Value)>) -> Result<(), String> {
@@ -57,7 +54,7 @@ pub async fn rpc_probe(ctx: &NodeCtx, app: &AppId, p: &Probe) -> Check<Result<()
             expect_ok(&reply, expect).map_err(|e| format!("{method}: {e}"))
         }
         Probe::Tcp { port, send, expect } => {
-            tcp_probe(ctx, *port, send.as_deref(), expect.as_deref()).await
+            tcp_probe(ctx, *port, send.as_deref(), expect.as_deref()).await?
         }
         Probe::Ssh { command, expect } => {
             let out = ctx.sh(command).await?;
@@ -93,34 +90,40 @@ async fn tcp_probe(
     port: u16,
     send: Option<&str>,
     expect: Option<&str>,
-) -> Result<(), String> {
-    let host = ctx.node.address;
-    ctx.http_guard_check().map_err(|e| e.to_string())?;
+) -> Check<Result<(), String>> {
+    let budget = std::time::Duration::from_secs(10);
+    let s = match ctx.tcp_connect(port, budget).await {
+        Ok(s) => s,
+        // The guard refusing is the node being unreachable, not the app failing.
+        Err(e @ (TransportError::LabDown { .. } | TransportError::OffLab { .. })) => {
+            return Err(e.into());
+        }
+        Err(e) => return Ok(Err(format!("tcp {port}: {e}"))),
+    };
+    let Some(line) = send else {
+        return Ok(Ok(()));
+    };
     let go = async {
-        let mut s = TcpStream::connect((host, port))
+        let mut s = s;
+        s.write_all(format!("{line}\n").as_bytes())
             .await
             .map_err(|e| format!("tcp {port}: {e}"))?;
-        if let Some(line) = send {
-            s.write_all(format!("{line}\n").as_bytes())
-                .await
-                .map_err(|e| format!("tcp {port}: {e}"))?;
-            let mut answer = String::new();
-            BufReader::new(s)
-                .read_line(&mut answer)
-                .await
-                .map_err(|e| format!("tcp {port}: {e}"))?;
-            if let Some(e) = expect.filter(|e| !answer.contains(e)) {
-                return Err(format!(
-                    "tcp {port}: answered {:?}, not containing {e:?}",
-                    answer.trim()
-                ));
-            }
+        let mut answer = String::new();
+        BufReader::new(s)
+            .read_line(&mut answer)
+            .await
+            .map_err(|e| format!("tcp {port}: {e}"))?;
+        if let Some(e) = expect.filter(|e| !answer.contains(e)) {
+            return Err(format!(
+                "tcp {port}: answered {:?}, not containing {e:?}",
+                answer.trim()
+            ));
         }
         Ok(())
     };
-    tokio::time::timeout(std::time::Duration::from_secs(10), go)
+    Ok(tokio::time::timeout(budget, go)
         .await
-        .unwrap_or_else(|_| Err(format!("tcp {port}: timed out")))
+        .unwrap_or_else(|_| Err(format!("tcp {port}: timed out"))))
 }
 
 /// Every rpc probe of the suite; `Ok(Err(..))` lists the failures.

@@ -132,6 +132,14 @@ pub enum LabError {
         /// What the orchestrator runs with instead.
         detail: String,
     },
+    /// The route guard refused to contact a node (its route does not use the lab bridge).
+    #[error("lab node {node}: {detail}")]
+    Route {
+        /// The node.
+        node: String,
+        /// The guard's refusal.
+        detail: String,
+    },
     /// `lab down` found things it could not remove.
     #[error("failed to clear the lab: left behind {0}")]
     Leftovers(String),

@@ -4,6 +4,12 @@ use std::path::PathBuf;
 
 /// The host bridge every node's veth hangs off; the route guard checks routes use it.
 pub const LAB_INTERFACE: &str = "archy-lab0";
+/// The route guard every lab connection goes through: checked against the kernel's route and
+/// bound to the lab bridge.
+pub fn guard() -> crate::transport::RouteGuard {
+    crate::transport::RouteGuard::new(Some(LAB_INTERFACE.to_owned()))
+}
+
 /// The host's address on the lab bridge.
 pub const HOST_ADDRESS: &str = "10.77.0.1";
 /// Prefix length of the lab network.

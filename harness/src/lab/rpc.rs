@@ -7,11 +7,11 @@ use serde_json::Value;
 
 use super::{
     LabError,
-    layout::{LAB_INTERFACE, LabNode, password_file},
+    layout::{self, LabNode, password_file},
 };
 use crate::{
     fleet::Redactor,
-    transport::{HttpNode, RouteGuard, RpcReply},
+    transport::{HttpNode, RpcReply},
 };
 
 /// The orchestrator's port in every node.
@@ -56,7 +56,7 @@ impl Session {
             ORCHESTRATOR_PORT,
             password.trim().to_owned(),
             CALL_BUDGET,
-            RouteGuard::new(Some(LAB_INTERFACE.to_owned())),
+            layout::guard(),
             Redactor::default(),
         );
         runtime

@@ -1,16 +1,13 @@
 //! `harness lab status`: each node's state (booted, SSH, orchestrator, the fail points its
 //! orchestrator runs with, apps installed).
 
-use std::{
-    net::{SocketAddr, TcpStream},
-    time::Duration,
-};
+use std::{net::SocketAddr, time::Duration};
 
 use serde_json::json;
 
 use super::{
     LabError, failpoints,
-    layout::{LAB_INTERFACE, NODES},
+    layout::{self, LAB_INTERFACE, NODES},
     node,
     rpc::Session,
 };
@@ -39,7 +36,7 @@ pub fn status() -> Result<i32, LabError> {
             .unwrap_or_else(|| "no".into());
         let booted_ok = booted == "running" || booted == "degraded";
         // Only when the lab bridge exists: otherwise the address would route off this machine.
-        let ssh = bridge && booted_ok && ssh_answers(n.address);
+        let ssh = bridge && booted_ok && ssh_answers(n.name, n.address);
         let (orch, apps) = match (bridge && booted_ok).then(|| Session::login(&n)) {
             Some(Ok(s)) => match s.call("container-list", json!({})) {
                 Ok(list) => {
@@ -88,9 +85,11 @@ pub fn status() -> Result<i32, LabError> {
     Ok(if all_ok { 0 } else { 3 })
 }
 
-fn ssh_answers(address: &str) -> bool {
+fn ssh_answers(name: &str, address: &str) -> bool {
     let Ok(addr) = format!("{address}:22").parse::<SocketAddr>() else {
         return false;
     };
-    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+    layout::guard()
+        .connect(name, addr, Duration::from_secs(1))
+        .is_ok()
 }

@@ -6,7 +6,7 @@
 use std::{
     fs,
     io::Write,
-    net::{SocketAddr, TcpStream},
+    net::SocketAddr,
     path::{Path, PathBuf},
     process::{Command, Stdio},
     thread::sleep,
@@ -17,7 +17,7 @@ use super::{
     LabError, failpoints,
     host::{find_processes, has_program, run, write_atomic},
     layout::{
-        APP_UID, APP_USER, IMAGE_TAGS, LabNode, NODES, known_hosts, node_dir, password_file,
+        self, APP_UID, APP_USER, IMAGE_TAGS, LabNode, NODES, known_hosts, node_dir, password_file,
         ssh_key,
     },
     net, node,
@@ -26,6 +26,7 @@ use super::{
     rootfs,
     rpc::Session,
 };
+use crate::transport::TransportError;
 
 /// Options of `harness lab up`.
 #[derive(Debug, Clone, clap::Args)]
@@ -370,14 +371,23 @@ fn wait_ssh(n: &LabNode, budget: Duration) -> Result<(), LabError> {
             })?;
     let start = Instant::now();
     while start.elapsed() < budget {
-        if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-            s.set_read_timeout(Some(Duration::from_secs(2))).ok();
-            let mut banner = [0u8; 8];
-            if std::io::Read::read_exact(&mut s, &mut banner).is_ok()
-                && banner.starts_with(b"SSH-2.0")
-            {
-                return Ok(());
+        match layout::guard().connect(n.name, addr, Duration::from_secs(1)) {
+            Ok(mut s) => {
+                s.set_read_timeout(Some(Duration::from_secs(2))).ok();
+                let mut banner = [0u8; 8];
+                if std::io::Read::read_exact(&mut s, &mut banner).is_ok()
+                    && banner.starts_with(b"SSH-2.0")
+                {
+                    return Ok(());
+                }
             }
+            Err(e @ (TransportError::LabDown { .. } | TransportError::OffLab { .. })) => {
+                return Err(LabError::Route {
+                    node: n.name.into(),
+                    detail: e.to_string(),
+                });
+            }
+            Err(_) => {}
         }
         sleep(Duration::from_millis(200));
     }

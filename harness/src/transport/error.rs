@@ -4,14 +4,20 @@
 /// Why a node could not be reached; each makes a case an `Error`, never a `Fail`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
-    /// The route guard refused: the lab bridge is not the way to the node.
-    #[error(
-        "lab is down: run harness lab up (the route to {addr} goes through {found}, not {expected})"
-    )]
+    /// The lab interface does not exist: the lab is not up.
+    #[error("lab is down: run harness lab up (there is no interface {interface})")]
     LabDown {
+        /// The fleet's lab interface.
+        interface: String,
+    },
+    /// The route guard refused: the kernel would send packets for the node elsewhere.
+    #[error(
+        "refused to contact {addr}: the kernel routes it through {found}, not the lab interface {expected}"
+    )]
+    OffLab {
         /// The node address.
         addr: String,
-        /// The interface the route goes through (or `no route`).
+        /// The interface the kernel's route leaves by (or why there is none).
         found: String,
         /// The fleet's lab interface.
         expected: String,
@@ -50,7 +56,7 @@ pub enum TransportError {
         /// Why.
         reason: String,
     },
-    /// An operation took longer than allowed.
+    /// An operation took longer than allowed (an SSH command's whole budget, an HTTP request).
     #[error("timed out on {node} after {secs}s: {what}")]
     Timeout {
         /// Node name.

@@ -1,6 +1,7 @@
 //! HTTP to a node: one reqwest client per node, the orchestrator's JSON-RPC with a session
 //! (login once per node and iteration, again only when the orchestrator says -32001), plain GETs
-//! and app JSON-RPC for probes. Every request passes the route guard first.
+//! and app JSON-RPC for probes. Every request passes the route guard first, and with a lab
+//! interface the client's sockets are bound to it.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -29,7 +30,9 @@ pub struct HttpNode {
     node: String,
     host: IpAddr,
     port: u16,
-    client: reqwest::Client,
+    /// Built once; a build failure is reported by every request, never replaced by a client
+    /// without the proxy and interface settings.
+    client: Result<reqwest::Client, String>,
     password: String,
     token: Mutex<Option<String>>,
     guard: RouteGuard,
@@ -51,14 +54,17 @@ impl HttpNode {
         redactor: Redactor,
     ) -> Self {
         redactor.register(&password);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
             // A proxy from the environment would carry lab traffic off the lab's own link.
-            .no_proxy()
-            .build()
-            .unwrap_or_default();
+            .no_proxy();
+        if let Some(iface) = &guard.lab_interface {
+            // SO_BINDTODEVICE: the guard checked the route; this keeps every socket on the link.
+            builder = builder.interface(iface);
+        }
+        let client = builder.build().map_err(|e| e.to_string());
         Self {
             node: node.to_owned(),
             host,
@@ -70,6 +76,13 @@ impl HttpNode {
             redactor,
             timeout,
         }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        self.client.as_ref().map_err(|e| TransportError::Http {
+            node: self.node.clone(),
+            reason: format!("failed to build the HTTP client: {e}"),
+        })
     }
 
     fn url(&self, port: u16, path: &str) -> String {
@@ -111,7 +124,7 @@ impl HttpNode {
     ) -> Result<RpcReply, TransportError> {
         self.guard.check(self.host)?;
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let mut req = self.client.post(self.url(port, path)).json(&body);
+        let mut req = self.client()?.post(self.url(port, path)).json(&body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -202,7 +215,7 @@ impl HttpNode {
     ) -> Result<(u16, Option<Value>), TransportError> {
         self.guard.check(self.host)?;
         let mut req = self
-            .client
+            .client()?
             .post(self.url(self.port, "/rpc"))
             .header("Content-Type", content_type)
             .body(body);
@@ -269,7 +282,9 @@ impl HttpNode {
         session: bool,
     ) -> Result<(u16, String), TransportError> {
         self.guard.check(self.host)?;
-        let mut req = self.client.get(self.url(port.unwrap_or(self.port), path));
+        let mut req = self
+            .client()?
+            .get(self.url(port.unwrap_or(self.port), path));
         if session {
             let token = self.token().await?;
             req = req

@@ -7,5 +7,5 @@ mod ssh;
 
 pub use error::TransportError;
 pub use http::{HttpNode, RpcReply};
-pub use route::{Route, RouteGuard, interface_for, parse_routes};
-pub use ssh::{CmdOutput, SshConfig, SshPool};
+pub use route::{RouteGuard, egress_interface, interface_index};
+pub use ssh::{CmdOutput, OUTPUT_CAP, SshConfig, SshPool};

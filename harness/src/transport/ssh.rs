@@ -1,22 +1,40 @@
-//! SSH with ssh2: a small pool of authenticated sessions per node, each on its own thread so
-//! libssh2's blocking calls never run on the async executor. A session that fails is dropped and
-//! the next command reconnects (a reboot kills it on purpose). Host keys must already be in the
-//! fleet's known_hosts: an unknown or changed key is an error, never accepted.
+//! SSH with ssh2: a pool of authenticated sessions per node, each command on a thread of its own
+//! so libssh2 never runs on the async executor.
+//!
+//! Every command has one overall deadline (`SshConfig::command_timeout`). The session is
+//! non-blocking while a command runs and one poll loop reads stdout and stderr together, so a
+//! flood on one stream cannot stall the other, a command that prints a little at a time still
+//! ends at its deadline, and the channel is closed then. Each stream keeps its first
+//! [`OUTPUT_CAP`] bytes; the rest is read and dropped, and the text says how much. A session
+//! whose command failed or ran out of time is dropped, never reused, and the pool never queues
+//! behind it: the next command takes an idle session or opens a fresh one. Host keys must already
+//! be in the fleet's known_hosts: an unknown or changed key is an error, never accepted.
 
 use std::{
-    io::Read,
-    net::{SocketAddr, TcpStream},
+    io::{ErrorKind, Read},
+    net::SocketAddr,
+    os::fd::{AsRawFd, RawFd},
     path::PathBuf,
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        mpsc,
-    },
-    time::Duration,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
-use ssh2::{CheckResult, KnownHostFileKind, Session};
+use ssh2::{BlockDirections, CheckResult, KnownHostFileKind, Session};
 
 use super::{RouteGuard, TransportError};
+
+/// How much of each stream (stdout, stderr) a command keeps: 1 MiB.
+pub const OUTPUT_CAP: usize = 1 << 20;
+
+/// How long releasing a finished channel or dropping a session may block.
+const CLOSE_BUDGET: Duration = Duration::from_secs(2);
+
+/// How long the pool waits past a command's deadline for its thread before abandoning it (the
+/// thread enforces the deadline itself; this only covers libssh2 stuck in a blocking call).
+const ABANDON_AFTER: Duration = Duration::from_secs(5);
+
+/// libssh2's "would block".
+const EAGAIN: i32 = -37;
 
 /// How to reach one node over SSH.
 #[derive(Debug, Clone)]
@@ -31,11 +49,12 @@ pub struct SshConfig {
     pub key: PathBuf,
     /// known_hosts file.
     pub known_hosts: PathBuf,
-    /// TCP connect + handshake limit.
+    /// Limit for the TCP connect and for each step of the handshake.
     pub connect_timeout: Duration,
-    /// Limit for any single blocking read or write of a command.
+    /// One command's whole budget, from taking a session to its exit status (a connect included);
+    /// when it passes the channel is closed and the command is a `TransportError::Timeout`.
     pub command_timeout: Duration,
-    /// Checked before every connect.
+    /// Checked before every connect; binds the socket to the lab interface when there is one.
     pub guard: RouteGuard,
 }
 
@@ -44,85 +63,169 @@ pub struct SshConfig {
 pub struct CmdOutput {
     /// Exit status.
     pub status: i32,
-    /// Standard output.
+    /// Standard output (at most [`OUTPUT_CAP`] bytes, then a `[... N of stdout cut]` line).
     pub stdout: String,
-    /// Standard error.
+    /// Standard error (at most [`OUTPUT_CAP`] bytes, then a `[... N of stderr cut]` line).
     pub stderr: String,
 }
 
-type Reply = tokio::sync::oneshot::Sender<Result<CmdOutput, TransportError>>;
+/// An authenticated session and the socket it polls.
+struct Conn {
+    session: Session,
+    fd: RawFd,
+}
 
-/// A pool of SSH sessions to one node; commands go round-robin so several can run at once.
+impl Conn {
+    /// Ends the TCP connection under the session: libssh2 then stops waiting for anything from
+    /// the other side, and sshd ends the session (its command's pipes close).
+    fn shut(&self) {
+        // SAFETY: shutdown(2) on the descriptor the session owns; it stays open until dropped.
+        unsafe { libc::shutdown(self.fd, libc::SHUT_RDWR) };
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // A session is dropped only when it is not to be used again: nothing to wait for.
+        self.shut();
+        self.session.set_timeout(CLOSE_BUDGET.as_millis() as u32);
+        self.session.set_blocking(true);
+    }
+}
+
+struct Shared {
+    cfg: SshConfig,
+    idle: Mutex<Vec<Conn>>,
+    size: usize,
+}
+
+/// A pool of SSH sessions to one node: up to `size` commands run at once.
 pub struct SshPool {
-    workers: Vec<mpsc::Sender<(String, Reply)>>,
-    next: AtomicUsize,
-    node: String,
+    shared: Arc<Shared>,
+    permits: tokio::sync::Semaphore,
 }
 
 impl SshPool {
-    /// Starts `size` session threads (they connect lazily, on the first command).
+    /// A pool running up to `size` commands at once; sessions are opened on first use.
     pub fn new(cfg: SshConfig, size: usize) -> Self {
-        let workers = (0..size.max(1))
-            .map(|_| {
-                let (tx, rx) = mpsc::channel::<(String, Reply)>();
-                let cfg = cfg.clone();
-                std::thread::spawn(move || worker(cfg, rx));
-                tx
-            })
-            .collect();
+        let size = size.max(1);
         Self {
-            workers,
-            next: AtomicUsize::new(0),
-            node: cfg.node,
+            shared: Arc::new(Shared {
+                cfg,
+                idle: Mutex::new(Vec::new()),
+                size,
+            }),
+            permits: tokio::sync::Semaphore::new(size),
         }
     }
 
-    /// Runs a shell command on the node.
+    /// Runs a shell command on the node within `command_timeout`.
     pub async fn exec(&self, command: &str) -> Result<CmdOutput, TransportError> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        let cfg = &self.shared.cfg;
+        let gone = |reason: String| TransportError::Disconnected {
+            node: cfg.node.clone(),
+            reason,
+        };
+        // Held by this call, not by the thread: a thread abandoned past its deadline frees its
+        // place at once and the next command opens a fresh session instead of waiting for it.
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| gone("the ssh pool is closed".into()))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let gone = || TransportError::Disconnected {
-            node: self.node.clone(),
-            reason: "ssh worker stopped".into(),
-        };
-        self.workers[i]
-            .send((command.to_owned(), tx))
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let shared = self.shared.clone();
+        let owned = command.to_owned();
+        std::thread::Builder::new()
+            .name(format!("ssh-{}", cfg.node))
+            .spawn(move || {
+                let _ = tx.send(shared.run(&owned));
+            })
+            .map_err(|e| gone(format!("failed to start an ssh thread: {e}")))?;
+        match tokio::time::timeout(cfg.command_timeout + ABANDON_AFTER, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(gone("the ssh thread stopped".into())),
+            Err(_) => Err(timeout(cfg, command, "its session was abandoned")),
+        }
     }
 }
 
-fn worker(cfg: SshConfig, rx: mpsc::Receiver<(String, Reply)>) {
-    let mut session: Option<Session> = None;
-    for (command, reply) in rx {
-        let result = match session.take().map_or_else(|| connect(&cfg), Ok) {
-            Ok(s) => {
-                let r = run(&cfg, &s, &command);
-                if r.is_ok() {
-                    session = Some(s);
-                }
-                r
+fn timeout(cfg: &SshConfig, command: &str, then: &str) -> TransportError {
+    let shown: String = command.chars().take(200).collect();
+    let more = if shown.len() < command.len() {
+        "…"
+    } else {
+        ""
+    };
+    TransportError::Timeout {
+        node: cfg.node.clone(),
+        secs: cfg.command_timeout.as_secs(),
+        what: format!("ssh command {shown:?}{more} ({then})"),
+    }
+}
+
+/// Why a step of a command stopped.
+enum Stop {
+    Deadline,
+    Failed(String),
+    /// The session was dead before the command was sent: safe to try a fresh one.
+    Stale(String),
+}
+
+impl Shared {
+    fn run(&self, command: &str) -> Result<CmdOutput, TransportError> {
+        let cfg = &self.cfg;
+        let deadline = Instant::now() + cfg.command_timeout;
+        let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let reused = pooled.is_some();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(cfg, deadline)?,
+        };
+        let result = match run_on(&conn, command, deadline) {
+            Err(Stop::Stale(_)) if reused => {
+                // A session kept from before (e.g. across a reboot) died unseen; nothing ran.
+                drop(conn);
+                let fresh = connect(cfg, deadline)?;
+                let r = run_on(&fresh, command, deadline);
+                (r, fresh)
             }
-            Err(e) => Err(e),
+            r => (r, conn),
         };
-        let _ = reply.send(result);
+        match result {
+            (Ok(out), conn) => {
+                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                if idle.len() < self.size {
+                    idle.push(conn);
+                }
+                Ok(out)
+            }
+            (Err(Stop::Deadline), _) => Err(timeout(cfg, command, "the channel was closed")),
+            (Err(Stop::Failed(reason) | Stop::Stale(reason)), _) => {
+                Err(TransportError::Disconnected {
+                    node: cfg.node.clone(),
+                    reason,
+                })
+            }
+        }
     }
 }
 
-/// Opens, verifies and authenticates one session.
-pub fn connect(cfg: &SshConfig) -> Result<Session, TransportError> {
-    cfg.guard.check(cfg.addr.ip())?;
+/// Opens, verifies and authenticates one session, within the command's deadline.
+fn connect(cfg: &SshConfig, deadline: Instant) -> Result<Conn, TransportError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let budget = cfg.connect_timeout.min(left).max(Duration::from_millis(1));
+    let tcp = cfg.guard.connect(&cfg.node, cfg.addr, budget)?;
     let node = || cfg.node.clone();
     let conn_err = |reason: String| TransportError::Connect {
         node: node(),
         addr: cfg.addr.to_string(),
         reason,
     };
-    let tcp = TcpStream::connect_timeout(&cfg.addr, cfg.connect_timeout)
-        .map_err(|e| conn_err(e.to_string()))?;
+    let fd = tcp.as_raw_fd();
     let mut s = Session::new().map_err(|e| conn_err(e.to_string()))?;
     s.set_tcp_stream(tcp);
-    s.set_timeout(cfg.connect_timeout.as_millis() as u32);
+    s.set_timeout(budget.as_millis() as u32);
     s.handshake()
         .map_err(|e| conn_err(format!("ssh handshake: {e}")))?;
     let hk = |reason: String| TransportError::HostKey {
@@ -163,37 +266,202 @@ pub fn connect(cfg: &SshConfig) -> Result<Session, TransportError> {
             reason: "not authenticated".into(),
         });
     }
-    s.set_timeout(cfg.command_timeout.as_millis() as u32);
-    Ok(s)
+    Ok(Conn { session: s, fd })
 }
 
-fn run(cfg: &SshConfig, s: &Session, command: &str) -> Result<CmdOutput, TransportError> {
-    let lost = |e: &dyn std::fmt::Display, timeout: bool| {
-        if timeout {
-            TransportError::Timeout {
-                node: cfg.node.clone(),
-                secs: cfg.command_timeout.as_secs(),
-                what: format!("ssh command {command:?}"),
-            }
-        } else {
-            TransportError::Disconnected {
-                node: cfg.node.clone(),
-                reason: e.to_string(),
-            }
-        }
+/// Runs one command on a session, non-blocking, until its exit status or the deadline.
+fn run_on(conn: &Conn, command: &str, deadline: Instant) -> Result<CmdOutput, Stop> {
+    let s = &conn.session;
+    s.set_blocking(false);
+    let mut ch = match again(conn, deadline, || s.channel_session()) {
+        Ok(ch) => ch,
+        Err(Stop::Failed(reason)) => return Err(Stop::Stale(reason)),
+        Err(other) => return Err(other),
     };
-    let is_timeout = |e: &ssh2::Error| e.code() == ssh2::ErrorCode::Session(-9);
-    let mut ch = s.channel_session().map_err(|e| lost(&e, is_timeout(&e)))?;
-    ch.exec(command).map_err(|e| lost(&e, is_timeout(&e)))?;
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let io_lost = |e: std::io::Error| lost(&e, e.kind() == std::io::ErrorKind::TimedOut);
-    ch.read_to_end(&mut out).map_err(io_lost)?;
-    ch.stderr().read_to_end(&mut err).map_err(io_lost)?;
-    ch.wait_close().map_err(|e| lost(&e, is_timeout(&e)))?;
-    let status = ch.exit_status().map_err(|e| lost(&e, is_timeout(&e)))?;
+    let result = drive(conn, &mut ch, command, deadline);
+    if result.is_err() {
+        close_now(conn, &mut ch);
+    }
+    // Blocking again, briefly, so a finished channel's release is really sent.
+    s.set_timeout(CLOSE_BUDGET.as_millis() as u32);
+    s.set_blocking(true);
+    drop(ch);
+    result
+}
+
+/// Closes the channel of a command that ran out of time (or broke) without waiting for the other
+/// side's answer: sends CHANNEL_CLOSE, then ends the connection; the session is not reused.
+fn close_now(conn: &Conn, ch: &mut ssh2::Channel) {
+    let until = Instant::now() + Duration::from_millis(500);
+    // Non-blocking: EAGAIN while the close waits to be written is worth a short wait; after it
+    // is written, EAGAIN only means the other side has not answered, which nobody waits for.
+    while ch
+        .close()
+        .is_err_and(|e| e.code() == ssh2::ErrorCode::Session(EAGAIN))
+        && matches!(conn.session.block_directions(), BlockDirections::Outbound)
+        && Instant::now() < until
+    {
+        let _ = wait_socket(conn, until);
+    }
+    conn.shut();
+}
+
+fn drive(
+    conn: &Conn,
+    ch: &mut ssh2::Channel,
+    command: &str,
+    deadline: Instant,
+) -> Result<CmdOutput, Stop> {
+    again(conn, deadline, || ch.exec(command))?;
+    let [out, err] = read_both(conn, ch, deadline)?;
+    again(conn, deadline, || ch.wait_close())?;
+    let status = ch.exit_status().map_err(|e| Stop::Failed(e.to_string()))?;
     Ok(CmdOutput {
         status,
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err).into_owned(),
+        stdout: out.finish("stdout"),
+        stderr: err.finish("stderr"),
     })
+}
+
+/// Repeats a libssh2 step that would block, waiting on the socket in between.
+fn again<T>(
+    conn: &Conn,
+    deadline: Instant,
+    mut step: impl FnMut() -> Result<T, ssh2::Error>,
+) -> Result<T, Stop> {
+    loop {
+        match step() {
+            Ok(v) => return Ok(v),
+            Err(e) if e.code() == ssh2::ErrorCode::Session(EAGAIN) => wait_socket(conn, deadline)?,
+            Err(e) => return Err(Stop::Failed(e.to_string())),
+        }
+    }
+}
+
+/// Waits until the socket is ready the way libssh2 last wanted it, or a short while.
+fn wait_socket(conn: &Conn, deadline: Instant) -> Result<(), Stop> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Stop::Deadline);
+    }
+    let events = match conn.session.block_directions() {
+        BlockDirections::Outbound => libc::POLLOUT,
+        BlockDirections::Both => libc::POLLIN | libc::POLLOUT,
+        BlockDirections::Inbound | BlockDirections::None => libc::POLLIN,
+    };
+    let mut pfd = libc::pollfd {
+        fd: conn.fd,
+        events,
+        revents: 0,
+    };
+    // Short waits: libssh2 may have buffered what it needs without the socket showing it.
+    let ms = left.min(Duration::from_millis(100)).as_millis().max(1) as libc::c_int;
+    // SAFETY: `pfd` is one valid pollfd; the session owns the descriptor for its lifetime.
+    unsafe { libc::poll(&mut pfd, 1, ms) };
+    Ok(())
+}
+
+/// Reads stdout and stderr as they come until the remote end's EOF.
+fn read_both(conn: &Conn, ch: &mut ssh2::Channel, deadline: Instant) -> Result<[Capture; 2], Stop> {
+    let mut streams = [Capture::default(), Capture::default()];
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let mut progressed = false;
+        for (id, capture) in streams.iter_mut().enumerate() {
+            let mut stream = ch.stream(id as i32);
+            // Bounded, so a flood on one stream still lets the other and the deadline be seen.
+            for _ in 0..64 {
+                match stream.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        capture.push(&buf[..n]);
+                        progressed = true;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(Stop::Failed(e.to_string())),
+                }
+            }
+        }
+        if ch.eof() {
+            return Ok(streams);
+        }
+        if Instant::now() >= deadline {
+            return Err(Stop::Deadline);
+        }
+        if !progressed {
+            wait_socket(conn, deadline)?;
+        }
+    }
+}
+
+/// One stream's output: the first [`OUTPUT_CAP`] bytes and how many more were dropped.
+#[derive(Default)]
+struct Capture {
+    kept: Vec<u8>,
+    cut: u64,
+}
+
+impl Capture {
+    fn push(&mut self, data: &[u8]) {
+        let take = data.len().min(OUTPUT_CAP - self.kept.len());
+        self.kept.extend_from_slice(&data[..take]);
+        self.cut += (data.len() - take) as u64;
+    }
+
+    fn finish(self, name: &str) -> String {
+        let mut text = String::from_utf8_lossy(&self.kept).into_owned();
+        if self.cut > 0 {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("[... {} of {name} cut]", size_text(self.cut)));
+        }
+        text
+    }
+}
+
+/// A byte count for people: `512 bytes`, `3.5 KiB`, `9.0 MiB`.
+fn size_text(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else if b >= KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size_text(512), "512 bytes");
+        assert_eq!(size_text(3584), "3.5 KiB");
+        assert_eq!(size_text(9 << 20), "9.0 MiB");
+    }
+
+    #[test]
+    fn a_capture_keeps_the_cap_and_notes_the_rest() {
+        let mut c = Capture::default();
+        c.push(b"hello\n");
+        assert_eq!(c.finish("stdout"), "hello\n");
+        let mut c = Capture::default();
+        c.push(&vec![b'x'; OUTPUT_CAP - 1]);
+        c.push(b"yz");
+        c.push(&vec![b'w'; 2047]);
+        let text = c.finish("stderr");
+        assert_eq!(
+            text.len(),
+            OUTPUT_CAP + 1 + "[... 2.0 KiB of stderr cut]".len()
+        );
+        assert!(
+            text.ends_with("xy\n[... 2.0 KiB of stderr cut]"),
+            "{}",
+            &text[text.len() - 40..]
+        );
+    }
 }

@@ -153,13 +153,22 @@ async fn the_api_answers_within_a_second_under_a_flood_of_half_headers() {
         // The flood is still there (none of it timed out) and the API still answers.
         let (healthz, list) = answer_times(&server, &token).await;
         assert!(healthz < Duration::from_secs(1) && list < Duration::from_secs(1));
-        // Over the cap, the oldest idle connections made room: the server closed them.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Over the cap, the oldest idle connections made room: the server closed them. On a
+        // loaded machine the closes reach this side late, so wait for them (bounded).
         let mut buf = [0u8; 16];
-        let closed = held
-            .iter()
-            .filter(|s| matches!(s.try_read(&mut buf), Ok(0)))
-            .count();
+        let mut closed_now = std::collections::BTreeSet::new();
+        let waited = Instant::now();
+        while closed_now.len() < flood.saturating_sub(cap)
+            && waited.elapsed() < Duration::from_secs(10)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            for (i, s) in held.iter().enumerate() {
+                if matches!(s.try_read(&mut buf), Ok(0)) {
+                    closed_now.insert(i);
+                }
+            }
+        }
+        let closed = closed_now.len();
         assert!(
             closed >= flood.saturating_sub(cap),
             "{closed} of {flood} closed at cap {cap}"
