@@ -143,6 +143,8 @@ impl Repair {
 #[derive(Default)]
 struct Metrics {
     startup_ms: u64,
+    /// Ticks begun; with `ticks` (finished) a client can wait for one whole tick after a moment.
+    started: u64,
     ticks: u64,
     last_ms: u64,
     max_ms: u64,
@@ -782,6 +784,7 @@ impl Orchestrator {
     /// health. Apps busy with a user operation are skipped until the next tick.
     pub async fn tick(&self) -> Result<()> {
         let started = Instant::now();
+        guard(&self.metrics).started += 1;
         if !self.resynced.load(Ordering::Acquire) {
             // Once per process: a spec written just before a crash, never loaded, is loaded now.
             self.blocking(|b| b.resync()).await.0?;
@@ -880,7 +883,7 @@ impl Orchestrator {
             "startup_ms": m.startup_ms,
             "backend": self.backend.kind().as_str(),
             "podman_version": self.podman.to_string(),
-            "reconcile": { "ticks": m.ticks, "last_ms": m.last_ms, "max_ms": m.max_ms },
+            "reconcile": { "started": m.started, "ticks": m.ticks, "last_ms": m.last_ms, "max_ms": m.max_ms },
             "calls": self.commands.totals(),
             "last_operation": m.last_operation,
         })

@@ -12,16 +12,19 @@ use crate::{
 };
 
 tokio::task_local! {
-    static CASE_LOG: std::cell::RefCell<String>;
+    static CASE_LOG: std::cell::RefCell<(std::time::Instant, String)>;
 }
 
 /// Runs `fut` capturing what checks note into its own log (concurrent cases stay apart).
 pub async fn capture<T>(fut: impl std::future::Future<Output = T>) -> (T, String) {
     CASE_LOG
-        .scope(std::cell::RefCell::new(String::new()), async {
-            let r = fut.await;
-            (r, CASE_LOG.with(|l| l.take()))
-        })
+        .scope(
+            std::cell::RefCell::new((std::time::Instant::now(), String::new())),
+            async {
+                let r = fut.await;
+                (r, CASE_LOG.with(|l| std::mem::take(&mut l.borrow_mut().1)))
+            },
+        )
         .await
 }
 
@@ -85,9 +88,11 @@ impl NodeCtx {
     /// Appends a line to the running case's captured output (see `capture`).
     pub fn note(&self, line: &str) {
         let _ = CASE_LOG.try_with(|l| {
-            let mut l = l.borrow_mut();
-            l.push_str(line);
-            l.push('\n');
+            let (began, log) = &mut *l.borrow_mut();
+            // When each step happened, counted from the case's start: a slow case says where.
+            log.push_str(&format!("[+{:.3}s] ", began.elapsed().as_secs_f64()));
+            log.push_str(line);
+            log.push('\n');
         });
     }
 
@@ -186,27 +191,35 @@ impl NodeCtx {
         Ok(out.stdout.lines().filter(|l| !l.trim().is_empty()).count())
     }
 
-    /// The orchestrator's reconcile tick count (`server.metrics`).
-    pub async fn ticks(&self) -> Check<u64> {
+    /// The reconciler's counters from `server.metrics`: ticks begun (when the API reports them)
+    /// and ticks finished.
+    async fn ticks(&self) -> Check<(Option<u64>, u64)> {
         let m = self.rpc("server.metrics", json!({})).await?;
-        m.pointer("/reconcile/ticks")
+        let finished = m
+            .pointer("/reconcile/ticks")
             .and_then(Value::as_u64)
-            .ok_or_else(|| Outcome::Fail(format!("server.metrics has no reconcile.ticks: {m}")))
+            .ok_or_else(|| Outcome::Fail(format!("server.metrics has no reconcile.ticks: {m}")))?;
+        Ok((
+            m.pointer("/reconcile/started").and_then(Value::as_u64),
+            finished,
+        ))
     }
 
-    /// Waits until the reconciler has run one whole tick after now (two tick starts), so what
-    /// a check saw is known to hold after the orchestrator's next repair pass.
+    /// Waits until the reconciler has run one whole tick that began after now, so what a check
+    /// saw is known to hold after the orchestrator's next repair pass: finished ticks must reach
+    /// the ticks begun so far plus one (without a begun count, two more finished ticks).
     pub async fn wait_tick(&self) -> Check<()> {
         let start = std::time::Instant::now();
-        let first = self.ticks().await?;
+        let (begun, finished) = self.ticks().await?;
+        let target = begun.map_or(finished + 2, |b| b + 1);
         loop {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            if self.ticks().await? >= first + 2 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if self.ticks().await?.1 >= target {
                 return Ok(());
             }
             if start.elapsed() > Duration::from_secs(60) {
                 return Err(Outcome::Fail(format!(
-                    "the reconciler ran no whole tick in 60s (ticks stayed near {first})"
+                    "the reconciler finished no whole tick in 60s (waiting for tick {target})"
                 )));
             }
         }

@@ -58,6 +58,9 @@ impl HttpNode {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
+            // The orchestrator closes a keep-alive connection idle for 10 s; dropping ours well
+            // before that means a request never goes out on a connection the server is closing.
+            .pool_idle_timeout(Duration::from_secs(4))
             // A proxy from the environment would carry lab traffic off the lab's own link.
             .no_proxy();
         if let Some(iface) = &guard.lab_interface {

@@ -293,6 +293,19 @@ async fn body_within(api: &Api, body: Incoming, limit: usize) -> Result<hyper::b
     }
 }
 
+/// A body over the limit but at most this big is read and dropped before the 413: a client
+/// still sending would otherwise see its connection reset instead of the answer.
+const DRAIN_LIMIT: u64 = 8 << 20;
+
+/// Reads and drops a body, frame by frame (nothing is kept), within the header timeout.
+async fn drain(api: &Api, mut body: Incoming) {
+    use http_body_util::BodyExt;
+    let _ = tokio::time::timeout(api.http.header_timeout, async {
+        while let Some(Ok(_)) = body.frame().await {}
+    })
+    .await;
+}
+
 async fn rpc_endpoint(api: &Arc<Api>, req: Request<Incoming>, client: IpAddr) -> Reply {
     let too_large = || {
         let body = rpc::error(
@@ -310,7 +323,10 @@ async fn rpc_endpoint(api: &Arc<Api>, req: Request<Incoming>, client: IpAddr) ->
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_RPC_BODY as u64) {
+    if let Some(n) = declared.filter(|n| *n > MAX_RPC_BODY as u64) {
+        if n <= DRAIN_LIMIT {
+            drain(api, req.into_body()).await;
+        }
         return too_large();
     }
     let (parts, body) = req.into_parts();

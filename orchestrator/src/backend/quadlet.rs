@@ -158,7 +158,17 @@ impl Backend for QuadletBackend {
         if !Regression::StoppedResurrects.active() {
             self.mark(id, Desired::Stopped)?;
         }
-        self.systemctl("stop", id)
+        self.systemctl("stop", id)?;
+        // systemd 257 in nested containers sometimes cannot spawn a unit's `stop-post` cleanup
+        // after the container is already gone, and marks the deliberately stopped unit
+        // 'failed' (README, "A known fault of the lab"). A stopped app must read stopped, so
+        // the failed flag is cleared; the journal keeps the record.
+        self.cmd
+            .run_status(
+                Program::Systemctl,
+                &["--user", "reset-failed", &format!("{id}.service")],
+            )
+            .map(drop)
     }
 
     fn restart(&self, id: &AppId) -> Result<()> {
@@ -475,13 +485,17 @@ mod tests {
                 &[
                     "systemctl --user daemon-reload",
                     "systemctl --user stop web.service",
+                    "systemctl --user reset-failed web.service",
                 ],
                 false,
             ),
             (
                 "stop again",
                 |b| b.stop(&id("web")),
-                &["systemctl --user stop web.service"],
+                &[
+                    "systemctl --user stop web.service",
+                    "systemctl --user reset-failed web.service",
+                ],
                 false,
             ),
             (

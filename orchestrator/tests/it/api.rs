@@ -151,6 +151,11 @@ async fn every_protocol_error_gets_its_code() {
     }
     let (status, text) = s.raw(vec![b' '; (1 << 20) + 1], None).await;
     assert_eq!((status, code(&parse(&text))), (413, -32600));
+    // A client still sending a bigger body reads the 413 too, never a reset connection.
+    for _ in 0..5 {
+        let (status, text) = s.raw(vec![b' '; 2 << 20], None).await;
+        assert_eq!((status, code(&parse(&text))), (413, -32600));
+    }
 
     assert_eq!(
         code(&s.call("server.metrics", json!({}), None).await),

@@ -157,7 +157,8 @@ async fn stop_cut_after_the_unit_write_is_reloaded_and_stopped() {
         calls,
         [
             "systemctl --user daemon-reload",
-            "systemctl --user stop web.service"
+            "systemctl --user stop web.service",
+            "systemctl --user reset-failed web.service"
         ]
     );
     assert!(!after.running("web"));

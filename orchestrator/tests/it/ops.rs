@@ -110,6 +110,7 @@ async fn stop_and_start_record_the_desired_state_in_the_unit_and_the_state_file(
                 vec![
                     "systemctl --user daemon-reload",
                     "systemctl --user stop web.service",
+                    "systemctl --user reset-failed web.service",
                 ],
                 vec![
                     "systemctl --user daemon-reload",
@@ -374,6 +375,7 @@ async fn stop_with_dependents_is_refused_and_cascade_stops_them_first() {
                 Kind::Quadlet => vec![
                     "systemctl --user daemon-reload".to_owned(),
                     format!("systemctl --user stop {a}.service"),
+                    format!("systemctl --user reset-failed {a}.service"),
                 ],
                 Kind::Legacy => vec![format!("podman --cgroup-manager=cgroupfs stop {a}")],
             })
@@ -529,6 +531,7 @@ async fn the_reconciler_stops_what_should_be_stopped_and_fixes_units_that_disagr
         [
             "systemctl --user daemon-reload",
             "systemctl --user stop web.service",
+            "systemctl --user reset-failed web.service",
             "systemctl --user daemon-reload"
         ],
         "the first tick of a process reloads the units first"

@@ -66,6 +66,7 @@ async fn a_stopped_app_stays_stopped_and_a_crashed_one_is_restarted() {
     assert_eq!(fake.run_state("web"), Some(RunState::Running));
     assert_eq!(fake.run_state("db"), Some(RunState::Stopped));
     assert_eq!(core.metrics()["reconcile"]["ticks"], 1);
+    assert_eq!(core.metrics()["reconcile"]["started"], 1);
 }
 
 #[tokio::test]

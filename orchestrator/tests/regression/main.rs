@@ -29,7 +29,13 @@ async fn stopped_resurrects_keeps_install_and_the_reconciler_never_stops() {
     switch_on(Regression::StoppedResurrects);
     rig.take();
     rig.core.operate(Op::Stop, &id("web"), false).await.unwrap();
-    assert_eq!(rig.take(), ["systemctl --user stop web.service"]);
+    assert_eq!(
+        rig.take(),
+        [
+            "systemctl --user stop web.service",
+            "systemctl --user reset-failed web.service"
+        ]
+    );
     let (unit, _) = rig.unit("web").unwrap();
     assert!(
         unit.ends_with("[Install]\nWantedBy=default.target\n"),
@@ -84,6 +90,7 @@ async fn uninstall_ignores_dependents_lets_a_required_app_go() {
         [
             "systemctl --user daemon-reload",
             "systemctl --user stop chain.service",
+            "systemctl --user reset-failed chain.service",
             "systemctl --user stop chain.service",
             "podman rm -f -i chain",
             "systemctl --user daemon-reload",
