@@ -126,6 +126,48 @@ pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) ->
     }
 }
 
+/// Whether each of `apps` is stopped, per the orchestrator's `container-list` and podman, read
+/// once for all of them: `None` when it is, or why it is not. For judging many apps at a time.
+pub async fn stopped_all(
+    ctx: &NodeCtx,
+    apps: &[AppId],
+    when: &str,
+) -> Check<Vec<Option<String>>> {
+    let list = ctx.rpc("container-list", json!({})).await?;
+    let ps = ctx
+        .podman("ps -a --format '{{.Names}} {{.State}}' --filter label=orchestrator.app")
+        .await?;
+    if ps.status != 0 {
+        return Err(Outcome::Error(format!(
+            "podman ps failed: {}",
+            ps.stderr.trim()
+        )));
+    }
+    let listed = |app: &AppId| {
+        list.get("apps")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|x| field(x, "id") == app.as_str()))
+            .map(|x| field(x, "state"))
+    };
+    Ok(apps
+        .iter()
+        .map(|app| {
+            let running = ps.stdout.lines().any(|l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some(app.as_str()) && w.next() == Some("running")
+            });
+            match (listed(app), running) {
+                (Some(s), false) if s == "stopped" => None,
+                (Some(s), running) => Some(format!(
+                    "{app} is {s} {when}, not stopped (podman: {})",
+                    if running { "running" } else { "not running" }
+                )),
+                (None, _) => Some(format!("{app} is not listed {when}")),
+            }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{
     Check, NodeCtx,
-    agree::expect_state,
+    agree::{expect_state, stopped_all},
     ctx::quote,
     probes::{all_rpc, check_data, record_data},
     stack::{bring_up, ids, requirements_first},
@@ -254,16 +254,14 @@ async fn judge_stopped(
     failed: &mut BTreeMap<AppId, Outcome>,
     when: &str,
 ) -> Check<()> {
-    for a in apps {
-        if failed.contains_key(a) {
-            continue;
-        }
-        match expect_state(ctx, a, "stopped", when).await {
-            Ok(_) => {}
-            Err(Outcome::Error(e)) => return Err(Outcome::Error(e)),
-            Err(o) => {
-                failed.insert(a.clone(), o);
-            }
+    let left: Vec<AppId> = apps
+        .iter()
+        .filter(|a| !failed.contains_key(*a))
+        .cloned()
+        .collect();
+    for (a, why) in left.iter().zip(stopped_all(ctx, &left, when).await?) {
+        if let Some(why) = why {
+            failed.insert(a.clone(), Outcome::Fail(why));
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     Check, NodeCtx,
-    agree::expect_state,
+    agree::{Seen, expect_state},
     ctx::{field, quote},
     lifecycle::healthy_and_answering,
     probes::{record_data, rpc_probe},
@@ -71,10 +71,16 @@ pub async fn remove_manifest(ctx: &NodeCtx, app: &AppId) -> Check<bool> {
     Ok(out.status == 0)
 }
 
-/// One `package.update`: checks `changed`, and that podman started the container exactly
-/// `changed as usize` times; returns the reply.
-async fn apply(ctx: &NodeCtx, app: &AppId, want_change: bool, what: &str) -> Check<Value> {
-    let before = expect_state(ctx, app, "running", &format!("before {what}")).await?;
+/// One `package.update` from `before` (the app as last seen, running): checks `changed`, and
+/// that podman started the container exactly `changed as usize` times; returns the reply and
+/// the app as seen right after.
+async fn apply(
+    ctx: &NodeCtx,
+    app: &AppId,
+    before: Seen,
+    want_change: bool,
+    what: &str,
+) -> Check<(Value, Seen)> {
     let since = ctx.node_now().await?;
     let r = ctx
         .rpc("package.update", json!({"id": app.as_str()}))
@@ -105,7 +111,7 @@ async fn apply(ctx: &NodeCtx, app: &AppId, want_change: bool, what: &str) -> Che
             usize::from(want_change)
         )));
     }
-    Ok(r)
+    Ok((r, after))
 }
 
 async fn probes_pass(ctx: &NodeCtx, app: &AppId, probes: &[Probe], what: &str) -> Check<()> {
@@ -126,9 +132,10 @@ pub async fn update(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     record_data(ctx, suite)
         .await
         .map_err(|e| fail(format!("data not readable before the update: {e}")))?;
-    apply(ctx, app, false, "an update with no new manifest").await?;
+    let seen = expect_state(ctx, app, "running", "before the updates").await?;
+    let (_, seen) = apply(ctx, app, seen, false, "an update with no new manifest").await?;
     put_manifest(ctx, app, &spec.image).await?;
-    let r = apply(ctx, app, true, "the update to the new manifest").await?;
+    let (r, seen) = apply(ctx, app, seen, true, "the update to the new manifest").await?;
     if field(&r, "image") != spec.image {
         return Err(fail(format!(
             "package.update reports image {:?}, not {:?}",
@@ -138,9 +145,9 @@ pub async fn update(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     }
     healthy_and_answering(ctx, suite).await?;
     probes_pass(ctx, app, &spec.after, "on the new version").await?;
-    apply(ctx, app, false, "the same update again").await?;
+    let (_, seen) = apply(ctx, app, seen, false, "the same update again").await?;
     remove_manifest(ctx, app).await?;
-    let r = apply(ctx, app, true, "the update back to the catalog's manifest").await?;
+    let (r, _) = apply(ctx, app, seen, true, "the update back to the catalog's manifest").await?;
     if field(&r, "image") == spec.image {
         return Err(fail(format!(
             "package.update back still reports image {}",
