@@ -128,11 +128,7 @@ pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) ->
 
 /// Whether each of `apps` is stopped, per the orchestrator's `container-list` and podman, read
 /// once for all of them: `None` when it is, or why it is not. For judging many apps at a time.
-pub async fn stopped_all(
-    ctx: &NodeCtx,
-    apps: &[AppId],
-    when: &str,
-) -> Check<Vec<Option<String>>> {
+pub async fn stopped_all(ctx: &NodeCtx, apps: &[AppId], when: &str) -> Check<Vec<Option<String>>> {
     let list = ctx.rpc("container-list", json!({})).await?;
     let ps = ctx
         .podman("ps -a --format '{{.Names}} {{.State}}' --filter label=orchestrator.app")

@@ -147,7 +147,14 @@ pub async fn update(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
     probes_pass(ctx, app, &spec.after, "on the new version").await?;
     let (_, seen) = apply(ctx, app, seen, false, "the same update again").await?;
     remove_manifest(ctx, app).await?;
-    let (r, _) = apply(ctx, app, seen, true, "the update back to the catalog's manifest").await?;
+    let (r, _) = apply(
+        ctx,
+        app,
+        seen,
+        true,
+        "the update back to the catalog's manifest",
+    )
+    .await?;
     if field(&r, "image") == spec.image {
         return Err(fail(format!(
             "package.update back still reports image {}",
