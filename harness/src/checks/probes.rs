@@ -212,9 +212,23 @@ pub fn data_rule_holds(rule: DataRule, before: f64, after: f64) -> bool {
 pub async fn check_data(ctx: &NodeCtx, suite: &Suite) -> Result<(), String> {
     let before = ctx.data.lock().await.get(&suite.app).cloned();
     let after = record_data(ctx, suite).await?;
-    let Some(before) = before else { return Ok(()) };
-    for ((d, b), a) in suite.data.iter().zip(before).zip(after) {
-        if !data_rule_holds(d.rule, b, a) {
+    judge_data(&suite.data, before.as_deref(), &after)
+}
+
+/// Each rule against the value read before; a rule with no earlier value fails (it would
+/// otherwise pass without having compared anything).
+pub fn judge_data(data: &[DataProbe], before: Option<&[f64]>, after: &[f64]) -> Result<(), String> {
+    let Some(before) = before.filter(|b| b.len() == data.len()) else {
+        return match data.first() {
+            None => Ok(()),
+            Some(d) => Err(format!(
+                "{}: no value was read before the operation, so its rule ({:?}) compared nothing",
+                d.name, d.rule
+            )),
+        };
+    };
+    for ((d, b), a) in data.iter().zip(before).zip(after) {
+        if !data_rule_holds(d.rule, *b, *a) {
             return Err(format!("{} went from {b} to {a} ({:?})", d.name, d.rule));
         }
     }
@@ -224,6 +238,33 @@ pub async fn check_data(ctx: &NodeCtx, suite: &Suite) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_with_no_earlier_value_fails() {
+        let d = DataProbe {
+            name: "height".into(),
+            port: 1,
+            path: "/".into(),
+            method: "getinfo".into(),
+            pointer: "/result/height".into(),
+            rule: DataRule::NonDecreasing,
+        };
+        let one = std::slice::from_ref(&d);
+        assert_eq!(judge_data(&[], None, &[]), Ok(()));
+        assert_eq!(
+            judge_data(one, None, &[5.0]),
+            Err(
+                "height: no value was read before the operation, so its rule (NonDecreasing) \
+                 compared nothing"
+                    .into()
+            )
+        );
+        assert_eq!(judge_data(one, Some(&[4.0]), &[5.0]), Ok(()));
+        assert_eq!(
+            judge_data(one, Some(&[6.0]), &[5.0]),
+            Err("height went from 6 to 5 (NonDecreasing)".into())
+        );
+    }
 
     #[test]
     fn data_rules() {
