@@ -25,17 +25,37 @@ pub fn switch(n: &LabNode, quadlet: bool) -> Result<i32, LabError> {
         return Ok(0);
     }
     let session = Session::login(n)?;
-    let list = session.call("container-list", json!({}))?;
-    for app in list["apps"].as_array().cloned().unwrap_or_default() {
-        if let Some(id) = app["id"].as_str() {
-            let start = Instant::now();
-            session.call("package.uninstall", json!({ "id": id, "purge": false }))?;
-            println!(
-                "{}: uninstalled {id} (data kept) in {:.1} s",
-                n.name,
-                start.elapsed().as_secs_f64()
-            );
-        }
+    // One app at a time, listed afresh: an app others require goes with its dependents
+    // (`cascade`, dependents first), so the next listing no longer holds them.
+    for _ in 0..100 {
+        let list = session.call("container-list", json!({}))?;
+        let Some(id) = list["apps"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|a| a["id"].as_str())
+            .map(str::to_owned)
+        else {
+            break;
+        };
+        let start = Instant::now();
+        let r = session.call(
+            "package.uninstall",
+            json!({ "id": id, "purge": false, "cascade": true }),
+        )?;
+        let cascaded: Vec<&str> = r["cascaded"]
+            .as_array()
+            .map(|c| c.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        println!(
+            "{}: uninstalled {id}{} (data kept) in {:.1} s",
+            n.name,
+            if cascaded.is_empty() {
+                String::new()
+            } else {
+                format!(" and first {}", cascaded.join(", "))
+            },
+            start.elapsed().as_secs_f64()
+        );
     }
     let hash_file = password_file().with_extension("hash");
     let hash = fs::read_to_string(&hash_file).map_err(|e| LabError::Io {
