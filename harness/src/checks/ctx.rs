@@ -173,22 +173,31 @@ impl NodeCtx {
     }
 
     /// How many times podman started a container named after `app` since `since` (ground truth
-    /// for "restarted exactly once").
-    pub async fn starts_since(&self, app: &AppId, since: &str) -> Check<usize> {
-        let out = self
-            .podman(&format!(
-                "events --stream=false --since {} --filter {} --filter event=start --format '{{{{.ID}}}}'",
-                quote(since),
-                quote(&format!("container={app}"))
-            ))
-            .await?;
-        if out.status != 0 {
-            return Err(Outcome::Error(format!(
-                "podman events failed: {}",
-                out.stderr.trim()
-            )));
+    /// for "restarted exactly once"). podman hands its events to journald, which may not have
+    /// stored the newest yet when the call returns: while fewer than `expected` are seen, it
+    /// reads again for up to 3 s; a count over `expected` is returned as soon as it is seen.
+    pub async fn starts_since(&self, app: &AppId, since: &str, expected: usize) -> Check<usize> {
+        let began = std::time::Instant::now();
+        loop {
+            let out = self
+                .podman(&format!(
+                    "events --stream=false --since {} --filter {} --filter event=start --format '{{{{.ID}}}}'",
+                    quote(since),
+                    quote(&format!("container={app}"))
+                ))
+                .await?;
+            if out.status != 0 {
+                return Err(Outcome::Error(format!(
+                    "podman events failed: {}",
+                    out.stderr.trim()
+                )));
+            }
+            let n = out.stdout.lines().filter(|l| !l.trim().is_empty()).count();
+            if n >= expected || began.elapsed() > Duration::from_secs(3) {
+                return Ok(n);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        Ok(out.stdout.lines().filter(|l| !l.trim().is_empty()).count())
     }
 
     /// The reconciler's counters from `server.metrics`: ticks begun (when the API reports them)

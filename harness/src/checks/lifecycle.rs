@@ -118,7 +118,7 @@ pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>
     )
     .await?;
     healthy_and_answering(ctx, suite).await?;
-    let starts = ctx.starts_since(&suite.app, &since).await?;
+    let starts = ctx.starts_since(&suite.app, &since, 1).await?;
     if starts != 1 {
         return Err(fail(format!(
             "podman started {} {starts} times for one package.start",
@@ -175,7 +175,7 @@ pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
         )));
     }
     healthy_and_answering(ctx, suite).await?;
-    let starts = ctx.starts_since(&suite.app, &since).await?;
+    let starts = ctx.starts_since(&suite.app, &since, 1).await?;
     if starts != 1 {
         return Err(fail(format!(
             "podman started {} {starts} times for one package.restart",

@@ -104,7 +104,9 @@ async fn apply(
             }
         )));
     }
-    let starts = ctx.starts_since(app, &since).await?;
+    let starts = ctx
+        .starts_since(app, &since, usize::from(want_change))
+        .await?;
     if starts != usize::from(want_change) {
         return Err(fail(format!(
             "{what}: podman started {app} {starts} times, expected {}",
