@@ -154,8 +154,17 @@ impl HttpNode {
         ))
     }
 
-    /// Logs in (`auth.login`); a refusal is a `Login` transport error (the case cannot run).
+    /// Logs in (`auth.login`) as the shared session; a refusal is a `Login` transport error (the
+    /// case cannot run).
     pub async fn login(&self) -> Result<(), TransportError> {
+        let token = self.fresh_token().await?;
+        *self.token.lock().await = Some(token);
+        Ok(())
+    }
+
+    /// A login of its own, apart from the shared session (to log out or expire without
+    /// disturbing other checks); the token is registered for redaction.
+    pub async fn fresh_token(&self) -> Result<String, TransportError> {
         let reply = self
             .post_rpc(
                 self.port,
@@ -176,35 +185,9 @@ impl HttpNode {
                     .and_then(Value::as_str)
                     .ok_or_else(|| login_err("no token in the reply".into()))?;
                 self.redactor.register(token);
-                *self.token.lock().await = Some(token.to_owned());
-                Ok(())
-            }
-            RpcReply::Err { code, message } => Err(login_err(format!("{code} {message}"))),
-        }
-    }
-
-    /// A login of its own, apart from the shared session (to log out or expire without
-    /// disturbing other checks); the token is registered for redaction.
-    pub async fn fresh_token(&self) -> Result<String, TransportError> {
-        let reply = self
-            .post_rpc(
-                self.port,
-                "/rpc",
-                "auth.login",
-                json!({"password": self.password}),
-                None,
-            )
-            .await?;
-        match reply {
-            RpcReply::Ok(v) => {
-                let token = v.get("token").and_then(Value::as_str).unwrap_or_default();
-                self.redactor.register(token);
                 Ok(token.to_owned())
             }
-            RpcReply::Err { code, message } => Err(TransportError::Login {
-                node: self.node.clone(),
-                reason: format!("{code} {message}"),
-            }),
+            RpcReply::Err { code, message } => Err(login_err(format!("{code} {message}"))),
         }
     }
 
