@@ -105,7 +105,7 @@ impl Error {
         move |source| Error::Io { path, source }
     }
 
-    /// The JSON-RPC 2.0 error code this error is answered with (CONTRACT.md section 2).
+    /// The JSON-RPC 2.0 error code this error is answered with (README "Lifecycle semantics").
     pub fn rpc_code(&self) -> i64 {
         match self {
             Error::InvalidParams(_) | Error::InvalidAppId(_) => -32602,

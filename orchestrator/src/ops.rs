@@ -391,6 +391,7 @@ impl Orchestrator {
             } else {
                 AppState::Stopped
             },
+            desired: Some(rec.desired),
             container_id: if running {
                 self.backend.container_id(id)
             } else {

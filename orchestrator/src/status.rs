@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::backend::{Observed, RunState};
 use crate::manifest::AppId;
 use crate::stack::Graph;
-use crate::state::{AppRecord, HealthState};
+use crate::state::{AppRecord, Desired, HealthState};
 
 /// An app's state as the API reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -53,13 +53,16 @@ impl AppState {
     }
 }
 
-/// One app in `container-list`, `package.status` and operation results (CONTRACT.md section 2).
+/// One app in `container-list`, `package.status` and operation results (README "Lifecycle semantics").
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AppStatus {
     /// The app.
     pub id: AppId,
     /// Its state.
     pub state: AppState,
+    /// Whether it is meant to run (`running`, `stopped`): what the reconciler and a reboot hold
+    /// it to, which can differ from `state` until they act; null when not installed.
+    pub desired: Option<Desired>,
     /// The running container's id.
     pub container_id: Option<String>,
     /// When it last became active.
@@ -87,6 +90,7 @@ impl AppStatus {
             } else {
                 o.run.into()
             },
+            desired: rec.map(|r| r.desired).or(o.desired),
             container_id: o.container_id.clone(),
             started_at: o.started_at.clone(),
             health: rec
@@ -106,6 +110,7 @@ impl AppStatus {
         AppStatus {
             id,
             state: AppState::NotInstalled,
+            desired: None,
             container_id: None,
             started_at: None,
             health: HealthState::Unknown,
@@ -206,5 +211,38 @@ mod tests {
                 ("parked", HealthState::Unknown, None),
             ]
         );
+    }
+
+    #[test]
+    fn desired_comes_from_the_record_then_the_unit_and_may_differ_from_the_state() {
+        let observed = |desired| Observed {
+            id: AppId::parse("chain").unwrap(),
+            invalid: None,
+            run: RunState::Running,
+            container_id: Some("c0ffee".into()),
+            started_at: None,
+            installed_at: None,
+            desired,
+        };
+        let rec = AppRecord {
+            installed_at: None,
+            desired: Desired::Stopped,
+            health: HealthState::Healthy,
+            restart_pending: false,
+        };
+        let got = |o: &Observed, r: Option<&AppRecord>| {
+            let st = AppStatus::observed(o, r, String::new());
+            (st.state, st.desired)
+        };
+        let from_unit = observed(Some(Desired::Running));
+        assert_eq!(
+            got(&from_unit, Some(&rec)),
+            (AppState::Running, Some(Desired::Stopped))
+        );
+        assert_eq!(
+            got(&from_unit, None),
+            (AppState::Running, Some(Desired::Running))
+        );
+        assert_eq!(got(&observed(None), None), (AppState::Running, None));
     }
 }

@@ -75,10 +75,11 @@ pub async fn stop(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>)
             json!({"id": suite.app.as_str(), "cascade": !deps.is_empty()}),
         )
         .await?;
-    if field(&st, "state") != "stopped" {
+    if (field(&st, "state"), field(&st, "desired")) != ("stopped".into(), "stopped".into()) {
         return Err(fail(format!(
-            "package.stop answered state {:?}, not stopped",
-            field(&st, "state")
+            "package.stop answered state {:?}, desired {:?}: not stopped and meant to stay so",
+            field(&st, "state"),
+            field(&st, "desired")
         )));
     }
     if !deps.is_empty() {
@@ -108,8 +109,15 @@ pub async fn stop(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>)
 /// started again afterwards.
 pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>) -> Check<()> {
     let since = ctx.node_now().await?;
-    ctx.rpc("package.start", json!({"id": suite.app.as_str()}))
+    let st = ctx
+        .rpc("package.start", json!({"id": suite.app.as_str()}))
         .await?;
+    if field(&st, "desired") != "running" {
+        return Err(fail(format!(
+            "package.start answered desired {:?}, not running",
+            field(&st, "desired")
+        )));
+    }
     let first = expect_state(
         ctx,
         &suite.app,

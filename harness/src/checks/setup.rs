@@ -1,16 +1,19 @@
-//! Setup before a node's cases: install each selected app (and what it requires) when missing.
+//! Setup before a node's cases, and restore after a state-changing case failed: each app
+//! installed, meant to run, running and healthy.
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::{NodeCtx, ctx::field};
+use super::{Check, NodeCtx, ctx::field};
 use crate::{
     model::{AppId, Outcome},
     suite::Suite,
+    transport::RpcReply,
 };
 
-/// Installs missing apps in `order`; returns why setup failed, per app (dependents included).
+/// Installs each app of `order` when missing and starts it when it is not meant to run or not
+/// running, then waits until healthy; returns why setup failed, per app (dependents included).
 pub async fn setup(
     ctx: &NodeCtx,
     order: &[AppId],
@@ -24,25 +27,8 @@ pub async fn setup(
             continue;
         }
         let r = async {
-            let installed = match ctx
-                .http
-                .call("package.status", json!({"id": app.as_str()}))
-                .await?
-            {
-                crate::transport::RpcReply::Ok(st) => field(&st, "state") != "not-installed",
-                crate::transport::RpcReply::Err { code: -32004, .. } => false,
-                crate::transport::RpcReply::Err { code, message } => {
-                    return Err(Outcome::Error(format!(
-                        "package.status {app}: {code} {message}"
-                    )));
-                }
-            };
-            if !installed {
-                ctx.rpc("package.install", json!({"id": app.as_str()}))
-                    .await?;
-            }
-            let budget = suite.map_or(std::time::Duration::from_secs(60), |s| s.start_budget);
-            ctx.wait_healthy(app, budget).await.map(drop)
+            ensure_up(ctx, app).await?;
+            ctx.wait_healthy(app, budget(suites, app)).await.map(drop)
         }
         .await;
         if let Err(o) = r {
@@ -53,6 +39,47 @@ pub async fn setup(
         }
     }
     failed
+}
+
+/// An app's start budget (60 s for an app without a suite).
+fn budget(suites: &BTreeMap<AppId, Suite>, app: &AppId) -> std::time::Duration {
+    suites
+        .get(app)
+        .map_or(std::time::Duration::from_secs(60), |s| s.start_budget)
+}
+
+/// What `package.status` says calls for: `package.install` when not installed, `package.start`
+/// when stopped, failed, or running while meant to be stopped (the reconciler would stop it).
+fn call_for(status: &Value) -> Option<&'static str> {
+    match (
+        field(status, "state").as_str(),
+        field(status, "desired").as_str(),
+    ) {
+        ("not-installed", _) => Some("package.install"),
+        ("stopped" | "failed", _) | (_, "stopped") => Some("package.start"),
+        _ => None,
+    }
+}
+
+/// Installs or starts `app` as its status calls for (see [`call_for`]).
+async fn ensure_up(ctx: &NodeCtx, app: &AppId) -> Check<()> {
+    let status = match ctx
+        .http
+        .call("package.status", json!({"id": app.as_str()}))
+        .await?
+    {
+        RpcReply::Ok(st) => st,
+        RpcReply::Err { code: -32004, .. } => json!({"state": "not-installed"}),
+        RpcReply::Err { code, message } => {
+            return Err(Outcome::Error(format!(
+                "package.status {app}: {code} {message}"
+            )));
+        }
+    };
+    if let Some(method) = call_for(&status) {
+        ctx.rpc(method, json!({"id": app.as_str()})).await?;
+    }
+    Ok(())
 }
 
 /// Puts the node back after a state-changing case failed, so one defect shows as red where it
@@ -78,35 +105,12 @@ pub async fn restore(
             } else {
                 false
             };
-            let state = match ctx
-                .http
-                .call("package.status", json!({"id": app.as_str()}))
-                .await?
-            {
-                crate::transport::RpcReply::Ok(st) => field(&st, "state"),
-                crate::transport::RpcReply::Err { code, message } => {
-                    return Err(Outcome::Error(format!("{code} {message}")));
-                }
-            };
-            match state.as_str() {
-                "not-installed" => {
-                    ctx.rpc("package.install", json!({"id": app.as_str()}))
-                        .await?;
-                }
-                "stopped" | "failed" => {
-                    ctx.rpc("package.start", json!({"id": app.as_str()}))
-                        .await?;
-                }
-                _ => {}
-            }
+            ensure_up(ctx, app).await?;
             if had_manifest {
                 ctx.rpc("package.update", json!({"id": app.as_str()}))
                     .await?;
             }
-            let budget = suites
-                .get(app)
-                .map_or(std::time::Duration::from_secs(60), |s| s.start_budget);
-            ctx.wait_healthy(app, budget).await.map(drop)
+            ctx.wait_healthy(app, budget(suites, app)).await.map(drop)
         }
         .await;
         if let Err(o) = r {
@@ -119,5 +123,26 @@ pub async fn restore(
     } else {
         ctx.note(&format!("restore: FAILED {}", problems.join("; ")));
         Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_decides_install_start_or_nothing() {
+        let call =
+            |state: &str, desired: Value| call_for(&json!({"state": state, "desired": desired}));
+        assert_eq!(call("not-installed", Value::Null), Some("package.install"));
+        assert_eq!(call("stopped", json!("stopped")), Some("package.start"));
+        assert_eq!(call("failed", json!("running")), Some("package.start"));
+        assert_eq!(call("stopped", json!("running")), Some("package.start"));
+        // Running but meant to be stopped: the reconciler would stop it behind the next case.
+        assert_eq!(call("running", json!("stopped")), Some("package.start"));
+        assert_eq!(call("running", json!("running")), None);
+        assert_eq!(call("starting", json!("running")), None);
+        // An orchestrator without `desired` (older): the observed state alone decides.
+        assert_eq!(call_for(&json!({"state": "running"})), None);
     }
 }

@@ -1,4 +1,4 @@
-//! JSON-RPC 2.0: request validation, session check, dispatch, and error codes (CONTRACT.md section 2).
+//! JSON-RPC 2.0: request validation, session check, dispatch, and error codes (README "Lifecycle semantics").
 
 use std::net::IpAddr;
 

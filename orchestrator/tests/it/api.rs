@@ -268,6 +268,7 @@ async fn lifecycle_through_the_api() {
     );
     assert_eq!(st["unit_path"], "/units/db.container");
     assert_eq!(st["health"], "unknown");
+    assert_eq!(st["desired"], "running");
     assert!(st["installed_at"].as_str().unwrap().ends_with('Z'));
     let r = s
         .call("package.install", json!({ "id": "wallet" }), t)
@@ -294,14 +295,23 @@ async fn lifecycle_through_the_api() {
         ),
         (Some("stopped"), None, &json!(["wallet"]))
     );
+    assert_eq!(r["result"]["desired"], "stopped");
     assert_eq!(fake.run_state("db"), Some(RunState::Stopped));
     assert_eq!(fake.run_state("wallet"), Some(RunState::Stopped));
     let r = s.call("package.start", json!({ "id": "wallet" }), t).await;
     assert_eq!(r["result"].get("cascaded"), None, "{r}");
     let r = s.call("package.status", json!({ "id": "db" }), t).await;
-    assert_eq!(r["result"]["state"], "stopped");
+    assert_eq!(
+        (&r["result"]["state"], &r["result"]["desired"]),
+        (&json!("stopped"), &json!("stopped"))
+    );
+    let r = s.call("package.status", json!({ "id": "wallet" }), t).await;
+    assert_eq!(r["result"]["desired"], "running");
     let r = s.call("package.status", json!({ "id": "web" }), t).await;
-    assert_eq!(r["result"]["state"], "not-installed");
+    assert_eq!(
+        (&r["result"]["state"], &r["result"]["desired"]),
+        (&json!("not-installed"), &Value::Null)
+    );
     let r = s.call("container-list", json!({}), t).await;
     let states: Vec<(&str, &str)> = r["result"]["apps"]
         .as_array()
