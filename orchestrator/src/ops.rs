@@ -168,6 +168,8 @@ pub struct Orchestrator {
     snapshots: AtomicU64,
     /// The number of the last snapshot saved; held while one is written.
     written: Arc<Mutex<u64>>,
+    /// Held by the tick in progress: the loop's and `server.reconcile`'s ticks never overlap.
+    ticking: tokio::sync::Mutex<()>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -201,6 +203,7 @@ impl Orchestrator {
             resynced: AtomicBool::new(false),
             snapshots: AtomicU64::new(0),
             written: Arc::default(),
+            ticking: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -782,8 +785,10 @@ impl Orchestrator {
     /// One reconcile tick (the first of a process has the runtime reload every spec first): adopt
     /// unrecorded units, forget removed ones, restart apps an update left half-applied, start what
     /// should run, stop what should not, rewrite units whose desired state disagrees with the record, check
-    /// health. Apps busy with a user operation are skipped until the next tick.
-    pub async fn tick(&self) -> Result<()> {
+    /// health. Apps busy with a user operation are skipped until the next tick. Ticks never overlap;
+    /// returns the number of ticks finished by this process, this one included.
+    pub async fn tick(&self) -> Result<u64> {
+        let _one = self.ticking.lock().await;
         let started = Instant::now();
         guard(&self.metrics).started += 1;
         if !self.resynced.load(Ordering::Acquire) {
@@ -873,10 +878,18 @@ impl Orchestrator {
         m.ticks += 1;
         m.last_ms = ms;
         m.max_ms = m.max_ms.max(ms);
-        Ok(())
+        Ok(m.ticks)
     }
 
-    /// `server.metrics`.
+    /// `server.reconcile`: one whole tick that begins after the call (waiting for a tick in
+    /// progress to end first), answered when it has finished, with its number and duration.
+    pub async fn reconcile_now(&self) -> Result<Value> {
+        let started = Instant::now();
+        let tick = self.tick().await?;
+        Ok(json!({ "tick": tick, "duration_ms": started.elapsed().as_millis() as u64 }))
+    }
+
+    /// `server.metrics`: startup, reconcile and command counters, and the last operation.
     pub fn metrics(&self) -> Value {
         let m = guard(&self.metrics);
         json!({

@@ -9,7 +9,7 @@ use super::{Check, NodeCtx, ctx::field};
 use crate::model::Outcome;
 
 /// Every method of the API; each must refuse a request without a valid session.
-pub const METHODS: [&str; 10] = [
+pub const METHODS: [&str; 11] = [
     "auth.logout",
     "container-list",
     "package.install",
@@ -20,6 +20,7 @@ pub const METHODS: [&str; 10] = [
     "package.uninstall",
     "package.update",
     "server.metrics",
+    "server.reconcile",
 ];
 
 /// Unauthorized.

@@ -214,10 +214,23 @@ impl NodeCtx {
         ))
     }
 
-    /// Waits until the reconciler has run one whole tick that began after now, so what a check
-    /// saw is known to hold after the orchestrator's next repair pass: finished ticks must reach
-    /// the ticks begun so far plus one (without a begun count, two more finished ticks).
-    pub async fn wait_tick(&self) -> Check<()> {
+    /// Has the orchestrator run one whole reconcile tick now (`server.reconcile`: it begins after
+    /// the call, the same code as the loop's), so what a check saw is known to hold after a
+    /// repair pass, without waiting for the loop's next turn.
+    pub async fn reconcile_now(&self) -> Check<()> {
+        let r = self.rpc("server.reconcile", json!({})).await?;
+        match r.get("tick").and_then(Value::as_u64) {
+            Some(_) => Ok(()),
+            None => Err(Outcome::Fail(format!(
+                "server.reconcile answered {r}, without the tick it ran"
+            ))),
+        }
+    }
+
+    /// Waits until the reconcile loop itself has run one whole tick that began after now (its
+    /// own timer, not `server.reconcile`): finished ticks must reach the ticks begun so far plus
+    /// one (without a begun count, two more finished ticks).
+    pub async fn wait_loop_tick(&self) -> Check<()> {
         let start = std::time::Instant::now();
         let (begun, finished) = self.ticks().await?;
         let target = begun.map_or(finished + 2, |b| b + 1);
@@ -300,6 +313,10 @@ impl NodeCtx {
                 )));
             }
             tokio::time::sleep(self.poll).await;
+            // Health is judged by reconcile ticks: run one rather than wait for the loop's.
+            if state == "running" {
+                self.reconcile_now().await?;
+            }
         }
     }
 }

@@ -96,7 +96,7 @@ pub async fn stop(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>)
         }
     }
     volumes_exist(ctx, suite).await?;
-    ctx.wait_tick().await?;
+    ctx.reconcile_now().await?;
     for a in std::iter::once(&suite.app).chain(&deps) {
         expect_state(ctx, a, "stopped", "a reconcile tick after package.stop").await?;
     }
@@ -140,7 +140,7 @@ pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>
         }
     }
     bring_up(ctx, &stopped, suites, false).await?;
-    ctx.wait_tick().await?;
+    ctx.reconcile_now().await?;
     let later = expect_state(
         ctx,
         &suite.app,
@@ -190,7 +190,7 @@ pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
             suite.app
         )));
     }
-    ctx.wait_tick().await?;
+    ctx.reconcile_now().await?;
     let later = expect_state(
         ctx,
         &suite.app,

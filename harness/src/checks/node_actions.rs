@@ -223,7 +223,7 @@ pub async fn stopped_survives(
         judge_stopped(ctx, &apps, &mut failed, "after the daemon restart").await?;
         reboot_node(ctx).await?;
         judge_stopped(ctx, &apps, &mut failed, "after the node rebooted").await?;
-        ctx.wait_tick().await?;
+        ctx.wait_loop_tick().await?;
         judge_stopped(ctx, &apps, &mut failed, "a reconcile tick after the reboot").await?;
         Ok::<(), Outcome>(())
     }

@@ -176,6 +176,10 @@ async fn call(
                 .and_then(to_json)
         }
         "server.metrics" => params::<Empty>(p).map(|_| core.metrics()),
+        "server.reconcile" => {
+            params::<Empty>(p)?;
+            core.reconcile_now().await
+        }
         _ => return Err(None),
     };
     r.map_err(Some)

@@ -638,3 +638,55 @@ async fn an_update_that_does_not_get_healthy_answers_32006() {
         "the previous spec is back"
     );
 }
+
+#[tokio::test]
+async fn server_reconcile_runs_one_whole_tick_now_one_per_call() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = Arc::new(start(fake.clone(), 1).await);
+    assert_eq!(
+        code(&s.call("server.reconcile", json!({}), None).await),
+        -32001
+    );
+    let t = s.login().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        s.dir.join("override/web.toml"),
+        format!("id = \"web\"\nimage = \"i\"\n[health]\ntcp = {{ port = {closed} }}\n"),
+    )
+    .unwrap();
+    let r = s
+        .call("package.install", json!({ "id": "web" }), Some(&t))
+        .await;
+    assert_eq!(r["result"]["health"], "unknown", "{r}");
+    let r = s.call("server.reconcile", json!({}), Some(&t)).await;
+    assert_eq!(r["result"]["tick"], 1, "{r}");
+    assert!(r["result"]["duration_ms"].is_u64(), "{r}");
+    // The tick checked health (nothing listens on the port): the next status has it.
+    let r = s
+        .call("package.status", json!({ "id": "web" }), Some(&t))
+        .await;
+    assert_eq!(r["result"]["health"], "unhealthy", "{r}");
+    let calls = (0..3).map(|_| {
+        let (s, t) = (s.clone(), t.clone());
+        tokio::spawn(async move { s.call("server.reconcile", json!({}), Some(&t)).await })
+    });
+    let mut ticks = Vec::new();
+    for c in calls {
+        ticks.push(c.await.unwrap()["result"]["tick"].as_u64().unwrap());
+    }
+    ticks.sort();
+    assert_eq!(ticks, [2, 3, 4]);
+    let m = s.call("server.metrics", json!({}), Some(&t)).await;
+    assert_eq!(m["result"]["reconcile"]["ticks"], 4, "{m}");
+    assert_eq!(
+        code(
+            &s.call("server.reconcile", json!({ "now": true }), Some(&t))
+                .await
+        ),
+        -32602
+    );
+}
