@@ -8,4 +8,6 @@ mod model;
 mod wire;
 
 pub use load::{SuiteError, load_catalog};
-pub use model::{DataProbe, DataRule, FaultControl, Probe, Suite, UiProbe, UiTarget, UpdateSpec};
+pub use model::{
+    DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
+};
