@@ -11,3 +11,7 @@ pub use load::{SuiteError, load_catalog};
 pub use model::{
     DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
 };
+
+#[cfg(test)]
+#[path = "conformance_tests.rs"]
+mod conformance_tests;
