@@ -79,7 +79,8 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
                 .clone()
                 .unwrap_or_else(|| root.join("reports/latest/results.json"));
             let output = m.output.clone().unwrap_or_else(|| root.join("TESTING.md"));
-            let changed = harness::matrix::regenerate(&results, &output)?;
+            let changed =
+                harness::matrix::regenerate(&results, &root.join("orchestrator"), &output)?;
             println!(
                 "{} {}",
                 output.display(),
