@@ -117,6 +117,26 @@ impl Plan {
         }
         out
     }
+
+    /// The lines `harness list --urls` adds: each UI case's URLs, one per probe, and who serves
+    /// those another app serves.
+    pub fn ui_urls(&self, suites: &[Suite]) -> String {
+        let mut out = String::new();
+        for c in self.cases().into_iter().filter(|c| c.state == State::Ui) {
+            let Some(suite) = suites.iter().find(|s| s.app == c.app) else {
+                continue;
+            };
+            for p in &suite.ui {
+                let note = match (&p.target, &p.served_by) {
+                    (crate::suite::UiTarget::Dashboard, _) => " (the dashboard)".to_owned(),
+                    (_, Some(by)) => format!(" (served by {by})"),
+                    (_, None) => String::new(),
+                };
+                out.push_str(&format!("{}: {}{note}\n", c.name, p.url()));
+            }
+        }
+        out
+    }
 }
 
 /// Builds the plan; an unknown app is refused, listing the known ones.
@@ -509,6 +529,39 @@ concurrent L1::lab-chain::valid L1::lab-chain::rpc L2::lab-chain::ui"
             render(&p).starts_with("setup lab-chain\n"),
             "{}",
             render(&p)
+        );
+    }
+
+    #[test]
+    fn lists_the_release_suites_ui_urls_as_the_owners_scorecard_names_them() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
+        let suites = crate::suite::load_catalog(&dir, "release").unwrap();
+        let p = plan(&suites, &sel(&[], &[Layer::L2], None)).unwrap();
+        assert_eq!(
+            p.ui_urls(&suites),
+            "L2::archy-bitcoin-ui::ui: / (the dashboard)
+L2::archy-bitcoin-ui::ui: :8334/
+L2::archy-electrs-ui::ui: / (the dashboard)
+L2::archy-electrs-ui::ui: /app/electrumx/
+L2::archy-lnd-ui::ui: / (the dashboard)
+L2::archy-lnd-ui::ui: /app/lnd/
+L2::bitcoin-core::ui: / (the dashboard)
+L2::bitcoin-knots::ui: / (the dashboard)
+L2::bitcoin-knots::ui: :8334/ (served by archy-bitcoin-ui)
+L2::btcpay-server::ui: / (the dashboard)
+L2::btcpay-server::ui: /app/btcpay/
+L2::electrumx::ui: / (the dashboard)
+L2::electrumx::ui: /app/electrumx/ (served by archy-electrs-ui)
+L2::fedimint::ui: / (the dashboard)
+L2::fedimint::ui: /app/fedimint/
+L2::filebrowser::ui: / (the dashboard)
+L2::filebrowser::ui: /app/filebrowser/
+L2::lnd::ui: / (the dashboard)
+L2::lnd::ui: /app/lnd/ (served by archy-lnd-ui)
+L2::mempool::ui: / (the dashboard)
+L2::mempool::ui: /app/mempool/
+L2::mempool::ui: /app/mempool/api/v1/backend-info
+"
         );
     }
 
