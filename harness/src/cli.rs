@@ -29,7 +29,7 @@ pub enum Command {
     /// The release gate: every app, N iterations, required layers must pass everywhere.
     Gate(GateArgs),
     /// List the cases a run would execute.
-    List(RunArgs),
+    List(ListArgs),
     /// Regenerate TESTING.md from results.json.
     Matrix(MatrixArgs),
     /// Manage the lab fleet.
@@ -97,6 +97,17 @@ pub struct RunArgs {
     /// The selection.
     #[command(flatten)]
     pub select: SelectArgs,
+}
+
+/// `harness list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Also list each UI case's URLs (the ones its probes open), after the cases.
+    #[arg(long)]
+    pub urls: bool,
+    /// What a run of these arguments would execute.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `harness gate`.

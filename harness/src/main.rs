@@ -79,7 +79,8 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
                 .clone()
                 .unwrap_or_else(|| root.join("reports/latest/results.json"));
             let output = m.output.clone().unwrap_or_else(|| root.join("TESTING.md"));
-            let changed = harness::matrix::regenerate(&results, &output)?;
+            let changed =
+                harness::matrix::regenerate(&results, &root.join("orchestrator"), &output)?;
             println!(
                 "{} {}",
                 output.display(),
@@ -103,13 +104,13 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
                 list_only: a.select.list,
             }
         }
-        Command::List(a) => Job {
+        Command::List(l) => Job {
             command: "list",
-            apps: a.apps.clone(),
-            filter: a.filter.clone(),
-            iterations: a.iterations,
+            apps: l.run.apps.clone(),
+            filter: l.run.filter.clone(),
+            iterations: l.run.iterations,
             required: None,
-            select: a.select.clone(),
+            select: l.run.select.clone(),
             list_only: true,
         },
         Command::Gate(g) => Job {
@@ -186,6 +187,9 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
     let plan = plan(&suites, &selection)?;
     if job.list_only {
         print!("{}", plan.list());
+        if matches!(&cli.command, Command::List(l) if l.urls) {
+            print!("{}", plan.ui_urls(&suites));
+        }
         return Ok(exit::PASSED);
     }
     let redactor = Redactor::default();

@@ -39,6 +39,7 @@ fn suite(port: u16) -> Suite {
             UiProbe {
                 target: UiTarget::Dashboard,
                 contains: Some("Height".into()),
+                served_by: None,
             },
             UiProbe {
                 target: UiTarget::Direct {
@@ -46,6 +47,7 @@ fn suite(port: u16) -> Suite {
                     path: "/".into(),
                 },
                 contains: None,
+                served_by: None,
             },
         ],
         data: vec![],

@@ -19,7 +19,8 @@ use crate::{
     transport::TransportError,
 };
 
-/// The ports an app's suite reaches it on (they must be closed once it is uninstalled).
+/// The ports an app's suite reaches it on (they must be closed once it is uninstalled); a UI
+/// port served by a companion is the companion's.
 pub fn ports(suite: &Suite) -> Vec<u16> {
     let mut out: Vec<u16> = suite
         .rpc
@@ -29,7 +30,7 @@ pub fn ports(suite: &Suite) -> Vec<u16> {
             _ => None,
         })
         .chain(suite.ui.iter().filter_map(|u| match u.target {
-            UiTarget::Direct { port, .. } => Some(port),
+            UiTarget::Direct { port, .. } if u.served_by.is_none() => Some(port),
             _ => None,
         }))
         .chain(suite.data.iter().map(|d| d.port))
@@ -147,13 +148,24 @@ mod tests {
                 expect: None,
             },
         ];
-        s.ui = vec![UiProbe {
-            target: UiTarget::Direct {
-                port: 18091,
-                path: "/".into(),
+        s.ui = vec![
+            UiProbe {
+                target: UiTarget::Direct {
+                    port: 18091,
+                    path: "/".into(),
+                },
+                contains: None,
+                served_by: None,
             },
-            contains: None,
-        }];
+            UiProbe {
+                target: UiTarget::Direct {
+                    port: 18092,
+                    path: "/".into(),
+                },
+                contains: None,
+                served_by: Some(AppId::new("lab-chain-ui").unwrap()),
+            },
+        ];
         s.data = vec![DataProbe {
             name: "height".into(),
             port: 18443,

@@ -145,9 +145,9 @@ pub async fn all_rpc(ctx: &NodeCtx, suite: &Suite) -> Check<Result<(), String>> 
 pub async fn ui_probe(ctx: &NodeCtx, app: &AppId, p: &UiProbe) -> Check<Result<(), String>> {
     let (port, path, session) = match &p.target {
         UiTarget::Dashboard => (None, "/".to_owned(), true),
-        UiTarget::AppProxy { path } => (
+        UiTarget::AppProxy { prefix, path } => (
             None,
-            format!("/app/{app}/{}", path.trim_start_matches('/')),
+            format!("/app/{prefix}/{}", path.trim_start_matches('/')),
             true,
         ),
         UiTarget::Direct { port, path } => (Some(*port), path.clone(), false),

@@ -1,14 +1,19 @@
 //! The coverage matrix: TESTING.md regenerated from `results.json`.
 //!
-//! `results` reads the run (the reporter's `Results`, checked), `cells` decides each app x state cell, `render` is the pure
-//! generator, `markers` keeps hand-written text apart from generated blocks, and `regenerate` is
-//! the file-touching shell.
+//! `results` reads the run (the reporter's `Results`, checked), `cells` decides each app x state
+//! cell, `render` is the pure generator and `scorecard` its owner's-scorecard sections (layer
+//! status, checklist, LoC budget), `loc` counts the orchestrator's lines of code (the one input
+//! read from the source tree), `markers` keeps hand-written text apart from generated blocks,
+//! and `regenerate` is the file-touching shell.
 
 mod cells;
+mod loc;
 mod markers;
 mod regenerate;
 mod render;
 mod results;
+mod scorecard;
 
+pub use loc::{LocReport, ModuleLoc, count as count_loc};
 pub use regenerate::{MatrixError, regenerate};
 pub use render::render;

@@ -1,11 +1,12 @@
-//! Entry point: read a results file, rewrite TESTING.md atomically when its content changes.
+//! Entry point: read a results file and count the orchestrator's lines of code, rewrite
+//! TESTING.md atomically when its content changes.
 
 use std::{
     fs,
     path::{Path, PathBuf},
 };
 
-use super::{markers, render::render, results};
+use super::{loc, markers, render::render, results};
 
 /// Why the matrix could not be regenerated.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,18 @@ pub enum MatrixError {
         /// What is wrong.
         message: String,
     },
+    /// The LoC budget file is not a valid budget.
+    #[error("failed to read the LoC budget {}:{line}: key `{key}`: {message}", path.display())]
+    Budget {
+        /// `orchestrator/loc-budget.toml`.
+        path: PathBuf,
+        /// 1-based line of the fault.
+        line: usize,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
     /// TESTING.md could not be written.
     #[error("failed to write {}: {source}", path.display())]
     Write {
@@ -46,8 +59,13 @@ pub enum MatrixError {
     },
 }
 
-/// Regenerates `testing_md` from `results_json`; returns true when the file changed.
-pub fn regenerate(results_json: &Path, testing_md: &Path) -> Result<bool, MatrixError> {
+/// Regenerates `testing_md` from `results_json` and the code under `orchestrator_dir` (its
+/// `src/` and `loc-budget.toml`); returns true when the file changed.
+pub fn regenerate(
+    results_json: &Path,
+    orchestrator_dir: &Path,
+    testing_md: &Path,
+) -> Result<bool, MatrixError> {
     let text = fs::read_to_string(results_json).map_err(|source| MatrixError::Read {
         path: results_json.to_owned(),
         source,
@@ -68,7 +86,8 @@ pub fn regenerate(results_json: &Path, testing_md: &Path) -> Result<bool, Matrix
         line,
         message,
     })?;
-    let next = render(&results, &previous);
+    let loc = loc::count(orchestrator_dir)?;
+    let next = render(&results, &loc, &previous);
     if next == previous {
         return Ok(false);
     }

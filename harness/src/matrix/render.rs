@@ -1,11 +1,13 @@
-//! The pure generator: one fleet's block of TESTING.md from its results, spliced into the
-//! previous file so hand-written text and other fleets' blocks stay as they were.
+//! The pure generator: one fleet's block of TESTING.md from its results and the orchestrator's
+//! counted lines of code, spliced into the previous file so hand-written text and other fleets'
+//! blocks stay as they were.
 
 use std::fmt::Write as _;
 
 use super::{
     cells::{Cell, cell},
-    markers,
+    loc::LocReport,
+    markers, scorecard,
 };
 use crate::{
     model::{AppId, CaseName, Layer, NodeName, OutcomeKind, State},
@@ -21,14 +23,14 @@ pub const GATE_NODES: usize = 2;
 /// The longest case message quoted in a table.
 const MAX_MESSAGE_CHARS: usize = 160;
 
-/// TESTING.md with the results' fleet block rebuilt from `results`; the rest of
+/// TESTING.md with the results' fleet block rebuilt from `results` and `loc`; the rest of
 /// `previous_testing_md` is kept verbatim.
-pub fn render(results: &Results, previous_testing_md: &str) -> String {
-    markers::splice(previous_testing_md, &results.fleet, &block(results))
+pub fn render(results: &Results, loc: &LocReport, previous_testing_md: &str) -> String {
+    markers::splice(previous_testing_md, &results.fleet, &block(results, loc))
 }
 
 /// The fleet's block, markers included.
-fn block(r: &Results) -> String {
+fn block(r: &Results, loc: &LocReport) -> String {
     let mut out = String::new();
     out.push_str(&markers::begin(&r.fleet));
     out.push('\n');
@@ -48,9 +50,12 @@ fn block(r: &Results) -> String {
     }
     run_section(&mut out, r);
     matrix_section(&mut out, r);
+    scorecard::layer_status_section(&mut out, r);
     layers_section(&mut out, r);
     not_passed_section(&mut out, r);
     gate_section(&mut out, r);
+    scorecard::checklist_section(&mut out, r, loc);
+    scorecard::loc_section(&mut out, loc);
     legend_section(&mut out);
     out.push_str(&markers::end(&r.fleet));
     out.push('\n');
@@ -79,6 +84,7 @@ fn run_section(out: &mut String, r: &Results) {
 /// The per-app x per-state matrix, with n/a reasons as numbered notes.
 fn matrix_section(out: &mut String, r: &Results) {
     let _ = writeln!(out, "### Coverage: apps x states\n");
+    scorecard::done_headline(out, r);
     let mut header = String::from("| app |");
     let mut rule = String::from("|---|");
     for s in State::per_app() {
@@ -144,7 +150,7 @@ fn cell_text(r: &Results, c: Cell, reasons: &mut Vec<String>) -> String {
 }
 
 /// The name node-level cases are filed under.
-fn node_app() -> AppId {
+pub(super) fn node_app() -> AppId {
     AppId::new(crate::plan::NODE_APP).expect("a valid app id")
 }
 
@@ -352,26 +358,9 @@ fn gate_section(out: &mut String, r: &Results) {
         errors(all.errors)
     );
 
-    let mut applicable = 0;
-    let mut full = 0;
-    let node = node_app();
-    let cells = r
-        .apps
-        .iter()
-        .flat_map(|app| State::per_app().map(move |s| (app, s)))
-        .chain(std::iter::once((&node, State::ApiContract)));
-    for (app, s) in cells {
-        {
-            match cell(r, app, s) {
-                Cell::NotApplicable(_) => {}
-                Cell::Full => {
-                    applicable += 1;
-                    full += 1;
-                }
-                _ => applicable += 1,
-            }
-        }
-    }
+    let scorecard::Tally {
+        full, applicable, ..
+    } = scorecard::tally(r, |_| true);
     let _ = writeln!(
         out,
         "- {} every applicable cell ●: {full} of {applicable}",
@@ -434,7 +423,7 @@ fn errors(n: usize) -> String {
 }
 
 /// Nodes as `a, b`.
-fn node_list(nodes: &[NodeName]) -> String {
+pub(super) fn node_list(nodes: &[NodeName]) -> String {
     nodes
         .iter()
         .map(NodeName::as_str)
@@ -443,7 +432,7 @@ fn node_list(nodes: &[NodeName]) -> String {
 }
 
 /// A message made safe for one table cell: one line, no pipes, bounded length.
-fn one_line(message: &str) -> String {
+pub(super) fn one_line(message: &str) -> String {
     let flat: String = message
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -117,6 +117,26 @@ impl Plan {
         }
         out
     }
+
+    /// The lines `harness list --urls` adds: each UI case's URLs, one per probe, and who serves
+    /// those another app serves.
+    pub fn ui_urls(&self, suites: &[Suite]) -> String {
+        let mut out = String::new();
+        for c in self.cases().into_iter().filter(|c| c.state == State::Ui) {
+            let Some(suite) = suites.iter().find(|s| s.app == c.app) else {
+                continue;
+            };
+            for p in &suite.ui {
+                let note = match (&p.target, &p.served_by) {
+                    (crate::suite::UiTarget::Dashboard, _) => " (the dashboard)".to_owned(),
+                    (_, Some(by)) => format!(" (served by {by})"),
+                    (_, None) => String::new(),
+                };
+                out.push_str(&format!("{}: {}{note}\n", c.name, p.url()));
+            }
+        }
+        out
+    }
 }
 
 /// Builds the plan; an unknown app is refused, listing the known ones.
@@ -174,6 +194,14 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
                 depends_on.push(CaseName::of(req, State::Present));
             }
         }
+        if state == State::Ui {
+            for server in servers(by_id[app]) {
+                let name = CaseName::of(server, State::Present);
+                if has(server, State::Present) && !depends_on.contains(&name) {
+                    depends_on.push(name);
+                }
+            }
+        }
         Case {
             name: CaseName::of(app, state),
             app: app.clone(),
@@ -194,10 +222,14 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
 
     let mut steps = Vec::new();
     if !chosen.is_empty() {
-        steps.push(Step::Setup(install_order(
-            &chosen.keys().map(|a| (*a).clone()).collect::<Vec<_>>(),
-            &by_id,
-        )?));
+        // An app whose UI a companion serves needs the companion installed for its ui case.
+        let mut to_install: Vec<AppId> = chosen.keys().map(|a| (*a).clone()).collect();
+        for (app, states) in &chosen {
+            if states.contains(&State::Ui) {
+                to_install.extend(servers(by_id[*app]).cloned());
+            }
+        }
+        steps.push(Step::Setup(install_order(&to_install, &by_id)?));
     }
     for group in [
         &[State::Present][..],
@@ -243,6 +275,11 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
         steps,
         not_applicable,
     })
+}
+
+/// The companions serving some of `suite`'s UI URLs.
+fn servers(suite: &Suite) -> impl Iterator<Item = &AppId> {
+    suite.ui.iter().filter_map(|u| u.served_by.as_ref())
 }
 
 /// The apps and everything they require, requirements first; a cycle is refused.
@@ -448,6 +485,84 @@ stopped-survives L3::lab-wallet::stopped-survives"
         );
         assert!(!p.l0);
         assert!(p.cases().iter().all(|c| c.depends_on.is_empty()));
+    }
+
+    #[test]
+    fn an_app_whose_ui_a_companion_serves_installs_the_companion_for_its_ui_case() {
+        let mut chain = suite("lab-chain", &[], &[]);
+        chain.ui.push(crate::suite::UiProbe {
+            target: crate::suite::UiTarget::Direct {
+                port: 18091,
+                path: "/".into(),
+            },
+            contains: None,
+            served_by: Some(AppId::new("lab-chain-ui").unwrap()),
+        });
+        let s = vec![chain, suite("lab-chain-ui", &["lab-chain"], &[])];
+        let p = plan(&s, &sel(&["lab-chain"], &[Layer::L1, Layer::L2], None)).unwrap();
+        assert_eq!(
+            render(&p),
+            "setup lab-chain lab-chain-ui
+concurrent L1::lab-chain::present
+concurrent L1::lab-chain::valid L1::lab-chain::rpc L2::lab-chain::ui"
+        );
+        let p = plan(&s, &sel(&[], &[Layer::L2], None)).unwrap();
+        let ui = p
+            .cases()
+            .into_iter()
+            .find(|c| c.name.to_string() == "L2::lab-chain::ui")
+            .unwrap();
+        assert!(ui.depends_on.is_empty(), "{:?}", ui.depends_on);
+        let p = plan(&s, &sel(&[], &[Layer::L1, Layer::L2], None)).unwrap();
+        let ui = p
+            .cases()
+            .into_iter()
+            .find(|c| c.name.to_string() == "L2::lab-chain::ui")
+            .unwrap();
+        let deps: Vec<_> = ui.depends_on.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            deps,
+            ["L1::lab-chain::present", "L1::lab-chain-ui::present"]
+        );
+        let p = plan(&s, &sel(&["lab-chain"], &[Layer::L3], None)).unwrap();
+        assert!(
+            render(&p).starts_with("setup lab-chain\n"),
+            "{}",
+            render(&p)
+        );
+    }
+
+    #[test]
+    fn lists_the_release_suites_ui_urls_as_the_owners_scorecard_names_them() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
+        let suites = crate::suite::load_catalog(&dir, "release").unwrap();
+        let p = plan(&suites, &sel(&[], &[Layer::L2], None)).unwrap();
+        assert_eq!(
+            p.ui_urls(&suites),
+            "L2::archy-bitcoin-ui::ui: / (the dashboard)
+L2::archy-bitcoin-ui::ui: :8334/
+L2::archy-electrs-ui::ui: / (the dashboard)
+L2::archy-electrs-ui::ui: /app/electrumx/
+L2::archy-lnd-ui::ui: / (the dashboard)
+L2::archy-lnd-ui::ui: /app/lnd/
+L2::bitcoin-core::ui: / (the dashboard)
+L2::bitcoin-knots::ui: / (the dashboard)
+L2::bitcoin-knots::ui: :8334/ (served by archy-bitcoin-ui)
+L2::btcpay-server::ui: / (the dashboard)
+L2::btcpay-server::ui: /app/btcpay/
+L2::electrumx::ui: / (the dashboard)
+L2::electrumx::ui: /app/electrumx/ (served by archy-electrs-ui)
+L2::fedimint::ui: / (the dashboard)
+L2::fedimint::ui: /app/fedimint/
+L2::filebrowser::ui: / (the dashboard)
+L2::filebrowser::ui: /app/filebrowser/
+L2::lnd::ui: / (the dashboard)
+L2::lnd::ui: /app/lnd/ (served by archy-lnd-ui)
+L2::mempool::ui: / (the dashboard)
+L2::mempool::ui: /app/mempool/
+L2::mempool::ui: /app/mempool/api/v1/backend-info
+"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::{
 use toml::Spanned;
 
 use super::{
-    DataProbe, DataRule, FaultControl, Probe, Suite, UiProbe, UiTarget, UpdateSpec,
+    DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
     wire::{WireData, WireFault, WireProbe, WireSuite, WireUi, WireUpdate},
 };
 use crate::model::{AppId, State};
@@ -110,13 +110,19 @@ pub fn load_catalog(suites_dir: &Path, catalog: &str) -> Result<Vec<Suite>, Suit
     }
     let known: Vec<AppId> = parsed.iter().map(|p| p.suite.app.clone()).collect();
     for p in &parsed {
-        for (req, line) in p.suite.requires.iter().zip(&p.requires_lines) {
-            if !known.contains(req) {
+        let requires = p.suite.requires.iter().zip(&p.requires_lines);
+        let requires = requires.map(|(app, line)| ("requires", app, *line));
+        let served_by = p
+            .served_by_lines
+            .iter()
+            .map(|(app, line)| ("ui.served_by", app, *line));
+        for (key, app, line) in requires.chain(served_by) {
+            if !known.contains(app) {
                 return Err(SuiteError::Invalid {
                     path: p.suite.path.clone(),
-                    line: *line,
-                    key: "requires".into(),
-                    message: format!("app {:?} has no suite in catalog {catalog:?}", req.as_str()),
+                    line,
+                    key: key.into(),
+                    message: format!("app {:?} has no suite in catalog {catalog:?}", app.as_str()),
                 });
             }
         }
@@ -161,11 +167,13 @@ fn required_stack_applies(s: &Suite, all: &[Suite]) -> Result<(), SuiteError> {
     })
 }
 
-/// A checked suite and where its `requires` entries sit, for the catalog-wide check.
+/// A checked suite and where its `requires` and `ui.served_by` entries sit, for the
+/// catalog-wide check that each names an app with a suite.
 #[derive(Debug)]
 struct Parsed {
     suite: Suite,
     requires_lines: Vec<usize>,
+    served_by_lines: Vec<(AppId, usize)>,
 }
 
 /// Parses one suite file's text; `path`'s stem must be the app id.
@@ -348,8 +356,15 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
     let ui = wire
         .ui
         .iter()
-        .map(|p| ui_probe(cx, p))
+        .map(|p| ui_probe(cx, &app, p))
         .collect::<Result<Vec<_>, _>>()?;
+    let served_by_lines = wire
+        .ui
+        .iter()
+        .filter_map(|p| p.get_ref().served_by.as_ref())
+        .zip(ui.iter().filter_map(|p| p.served_by.clone()))
+        .map(|(w, app)| (app, cx.line(w.span().start)))
+        .collect();
     let data = wire
         .data
         .iter()
@@ -386,6 +401,7 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
             fault,
         },
         requires_lines,
+        served_by_lines,
     })
 }
 
@@ -725,14 +741,16 @@ fn fault(cx: &Cx, f: &Spanned<WireFault>) -> Result<FaultControl, SuiteError> {
     }
 }
 
-/// Checks one `[[ui]]` table.
-fn ui_probe(cx: &Cx, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
+/// Checks one `[[ui]]` table of `app`'s suite.
+fn ui_probe(cx: &Cx, app: &AppId, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
     let w = p.get_ref();
     let kind = w.kind.get_ref().as_str();
     let target = match kind {
         "dashboard" => {
             unused(cx, "ui.port", kind, &w.port)?;
             unused(cx, "ui.path", kind, &w.path)?;
+            unused(cx, "ui.prefix", kind, &w.prefix)?;
+            unused(cx, "ui.served_by", kind, &w.served_by)?;
             UiTarget::Dashboard
         }
         "app-proxy" => {
@@ -744,19 +762,28 @@ fn ui_probe(cx: &Cx, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
                         v.span(),
                         "ui.path",
                         format!(
-                            "path {:?} is below /app/<id>/ and must not start with /",
+                            "path {:?} is below /app/<prefix>/ and must not start with /",
                             v.get_ref()
                         ),
                     ));
                 }
                 Some(v) => v.get_ref().clone(),
             };
-            UiTarget::AppProxy { path }
+            let prefix = match &w.prefix {
+                None => ProxyPrefix::from(app.clone()),
+                Some(v) => {
+                    ProxyPrefix::new(v.get_ref()).map_err(|m| cx.err(v.span(), "ui.prefix", m))?
+                }
+            };
+            UiTarget::AppProxy { prefix, path }
         }
-        "direct" => UiTarget::Direct {
-            port: port(cx, "ui.port", required(cx, p, "ui.port", kind, &w.port)?)?,
-            path: abs_path(cx, "ui.path", &w.path)?,
-        },
+        "direct" => {
+            unused(cx, "ui.prefix", kind, &w.prefix)?;
+            UiTarget::Direct {
+                port: port(cx, "ui.port", required(cx, p, "ui.port", kind, &w.port)?)?,
+                path: abs_path(cx, "ui.path", &w.path)?,
+            }
+        }
         other => {
             return Err(cx.err(
                 w.kind.span(),
@@ -773,7 +800,28 @@ fn ui_probe(cx: &Cx, p: &Spanned<WireUi>) -> Result<UiProbe, SuiteError> {
         .as_ref()
         .map(|c| non_empty(cx, "ui.contains", c))
         .transpose()?;
-    Ok(UiProbe { target, contains })
+    let served_by = match &w.served_by {
+        None => None,
+        Some(v) => {
+            let by = app_id(cx, "ui.served_by", v)?;
+            if &by == app {
+                return Err(cx.err(
+                    v.span(),
+                    "ui.served_by",
+                    format!(
+                        "app {:?} serves its own UI: leave served_by out",
+                        by.as_str()
+                    ),
+                ));
+            }
+            Some(by)
+        }
+    };
+    Ok(UiProbe {
+        target,
+        contains,
+        served_by,
+    })
 }
 
 /// Checks one `[[data]]` table.

@@ -104,6 +104,16 @@ path = "api/v1/backend-info"
 kind = "direct"
 port = 18091
 
+[[ui]]
+kind = "app-proxy"
+prefix = "chain"
+served_by = "lab-chain-ui"
+
+[[ui]]
+kind = "direct"
+port = 18092
+served_by = "lab-chain-ui"
+
 [[data]]
 name = "height"
 port = 18443
@@ -149,12 +159,15 @@ daemon-restart = "because"
                 UiProbe {
                     target: UiTarget::Dashboard,
                     contains: Some("lab-chain".into()),
+                    served_by: None,
                 },
                 UiProbe {
                     target: UiTarget::AppProxy {
+                        prefix: ProxyPrefix::from(app("lab-chain")),
                         path: "api/v1/backend-info".into(),
                     },
                     contains: None,
+                    served_by: None,
                 },
                 UiProbe {
                     target: UiTarget::Direct {
@@ -162,6 +175,23 @@ daemon-restart = "because"
                         path: "/".into(),
                     },
                     contains: None,
+                    served_by: None,
+                },
+                UiProbe {
+                    target: UiTarget::AppProxy {
+                        prefix: ProxyPrefix::new("chain").unwrap(),
+                        path: String::new(),
+                    },
+                    contains: None,
+                    served_by: Some(app("lab-chain-ui")),
+                },
+                UiProbe {
+                    target: UiTarget::Direct {
+                        port: 18092,
+                        path: "/".into(),
+                    },
+                    contains: None,
+                    served_by: Some(app("lab-chain-ui")),
                 },
             ],
             data: vec![DataProbe {
@@ -224,7 +254,7 @@ fn refuses_an_unknown_key_in_a_probe() {
     assert_eq!(
         refuse(&format!("{BASE}{PROBES}contain = \"x\"\n")),
         "failed to load suite suites/lab/lab-chain.toml:11: key `ui.contain`: unknown field \
-         `contain`, expected one of `kind`, `port`, `path`, `contains`"
+         `contain`, expected one of `kind`, `port`, `path`, `prefix`, `served_by`, `contains`"
     );
 }
 
@@ -355,6 +385,46 @@ fn refuses_a_key_that_does_not_apply_to_the_kind() {
 }
 
 #[test]
+fn refuses_a_bad_prefix_or_served_by_naming_the_line() {
+    let ui = |t: &str| format!("{BASE}[[rpc]]\nkind = \"tcp\"\nport = 1\n[[ui]]\n{t}");
+    assert_eq!(
+        refuse(&ui("kind = \"app-proxy\"\nprefix = \"../btcpay\"\n")),
+        "failed to load suite suites/lab/lab-chain.toml:9: key `ui.prefix`: invalid proxy prefix \
+         \"../btcpay\": must match [a-z0-9][a-z0-9-]{0,62}"
+    );
+    assert_eq!(
+        refuse(&ui("kind = \"direct\"\nport = 8334\nprefix = \"btcpay\"\n")),
+        "failed to load suite suites/lab/lab-chain.toml:10: key `ui.prefix`: does not apply to \
+         kind \"direct\""
+    );
+    assert_eq!(
+        refuse(&ui("kind = \"dashboard\"\nserved_by = \"lab-chain-ui\"\n")),
+        "failed to load suite suites/lab/lab-chain.toml:9: key `ui.served_by`: does not apply to \
+         kind \"dashboard\""
+    );
+    assert_eq!(
+        refuse(&ui("kind = \"app-proxy\"\nserved_by = \"lab-chain\"\n")),
+        "failed to load suite suites/lab/lab-chain.toml:9: key `ui.served_by`: app \"lab-chain\" \
+         serves its own UI: leave served_by out"
+    );
+    assert_eq!(
+        refuse(&ui("kind = \"app-proxy\"\nserved_by = \"Lab\"\n")),
+        "failed to load suite suites/lab/lab-chain.toml:9: key `ui.served_by`: invalid app id \
+         \"Lab\": must match [a-z0-9][a-z0-9-]{0,62}"
+    );
+}
+
+#[test]
+fn a_probe_url_reads_as_the_user_sees_it() {
+    let s = ok(&format!(
+        "{BASE}[[rpc]]\nkind = \"tcp\"\nport = 1\n[[ui]]\nkind = \"dashboard\"\n[[ui]]\nkind = \"app-proxy\"\n\
+         [[ui]]\nkind = \"app-proxy\"\nprefix = \"btcpay\"\npath = \"api\"\n[[ui]]\nkind = \"direct\"\nport = 8334\n"
+    ));
+    let urls: Vec<String> = s.ui.iter().map(UiProbe::url).collect();
+    assert_eq!(urls, ["/", "/app/lab-chain/", "/app/btcpay/api", ":8334/"]);
+}
+
+#[test]
 fn refuses_an_app_not_matching_the_file_stem() {
     assert_eq!(
         refuse(&format!("app = \"lab-wallet\"\n{}", &BASE[18..]).replace("\n\n", "\n")),
@@ -408,6 +478,19 @@ fn refuses_a_requires_naming_an_app_without_a_suite() {
 }
 
 #[test]
+fn refuses_a_served_by_naming_an_app_without_a_suite() {
+    let err = load_catalog(&fixtures().join("missing-server"), "lab").unwrap_err();
+    let file = fixtures().join("missing-server/lab/lab-chain.toml");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "failed to load suite {}:12: key `ui.served_by`: app \"lab-nope\" has no suite in catalog \"lab\"",
+            file.display()
+        )
+    );
+}
+
+#[test]
 fn refuses_a_catalog_without_suites() {
     let err = load_catalog(&fixtures().join("empty"), "lab").unwrap_err();
     assert_eq!(
@@ -449,7 +532,7 @@ fn refuses_bad_budgets_volumes_and_paths() {
             "{BASE}[[rpc]]\nkind = \"tcp\"\nport = 1\n[[ui]]\nkind = \"app-proxy\"\npath = \"/x\"\n"
         )),
         "failed to load suite suites/lab/lab-chain.toml:9: key `ui.path`: path \"/x\" is below \
-         /app/<id>/ and must not start with /"
+         /app/<prefix>/ and must not start with /"
     );
     assert_eq!(
         refuse(&format!(

@@ -8,4 +8,10 @@ mod model;
 mod wire;
 
 pub use load::{SuiteError, load_catalog};
-pub use model::{DataProbe, DataRule, FaultControl, Probe, Suite, UiProbe, UiTarget, UpdateSpec};
+pub use model::{
+    DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
+};
+
+#[cfg(test)]
+#[path = "conformance_tests.rs"]
+mod conformance_tests;

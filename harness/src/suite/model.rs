@@ -106,6 +106,21 @@ pub struct UiProbe {
     pub target: UiTarget,
     /// Text the body must contain, if set.
     pub contains: Option<String>,
+    /// The app whose container answers the URL when it is not the suite's own (a UI companion
+    /// serving another app's UI, as archy-bitcoin-ui serves bitcoin-knots's port 8334); it is
+    /// installed with the app and its port is not counted as the app's.
+    pub served_by: Option<AppId>,
+}
+
+impl UiProbe {
+    /// The URL as a user would read it: `/` (dashboard), `/app/<prefix>/<path>`, `:<port><path>`.
+    pub fn url(&self) -> String {
+        match &self.target {
+            UiTarget::Dashboard => "/".to_owned(),
+            UiTarget::AppProxy { prefix, path } => format!("/app/{prefix}/{path}"),
+            UiTarget::Direct { port, path } => format!(":{port}{path}"),
+        }
+    }
 }
 
 /// Where a UI probe points.
@@ -113,9 +128,12 @@ pub struct UiProbe {
 pub enum UiTarget {
     /// The orchestrator's dashboard, `GET /` (after login).
     Dashboard,
-    /// The orchestrator's proxy for this app, `GET /app/<id>/<path>` (after login).
+    /// The orchestrator's proxy, `GET /app/<prefix>/<path>` (after login).
     AppProxy {
-        /// Path below `/app/<id>/`, empty for the root.
+        /// The proxied path's first segment: the app's id unless the suite names another
+        /// (`/app/btcpay/` serves btcpay-server).
+        prefix: ProxyPrefix,
+        /// Path below `/app/<prefix>/`, empty for the root.
         path: String,
     },
     /// The app's own port, `GET http://<node>:<port><path>`.
@@ -125,6 +143,37 @@ pub enum UiTarget {
         /// The path, starting with `/`.
         path: String,
     },
+}
+
+/// The first path segment of a proxied UI, `/app/<prefix>/`: shaped like an app id (the
+/// orchestrator's proxy accepts nothing else there) but not always one (`btcpay`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProxyPrefix(String);
+
+impl ProxyPrefix {
+    /// Checks `value` with the app id rule and wraps it.
+    pub fn new(value: &str) -> Result<Self, String> {
+        AppId::new(value).map(Self::from).map_err(|_| {
+            format!("invalid proxy prefix {value:?}: must match [a-z0-9][a-z0-9-]{{0,62}}")
+        })
+    }
+
+    /// The prefix as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<AppId> for ProxyPrefix {
+    fn from(app: AppId) -> Self {
+        Self(app.as_str().to_owned())
+    }
+}
+
+impl std::fmt::Display for ProxyPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A value read from the app that must obey a rule across lifecycle changes.

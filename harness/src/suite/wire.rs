@@ -93,8 +93,12 @@ pub struct WireUi {
     pub kind: Spanned<String>,
     /// Port on the node (`direct`).
     pub port: Option<Spanned<i64>>,
-    /// Path (`app-proxy`: below `/app/<id>/`; `direct`: from `/`).
+    /// Path (`app-proxy`: below `/app/<prefix>/`; `direct`: from `/`).
     pub path: Option<Spanned<String>>,
+    /// The proxied path's first segment when it is not the app's id (`app-proxy`).
+    pub prefix: Option<Spanned<String>>,
+    /// The app serving the URL when it is not this one (`app-proxy`, `direct`).
+    pub served_by: Option<Spanned<String>>,
     /// Text the body must contain.
     pub contains: Option<Spanned<String>>,
 }

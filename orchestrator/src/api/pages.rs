@@ -28,8 +28,8 @@ pub fn login(status: StatusCode, message: Option<&str>) -> Reply {
 pub struct Row {
     /// The app's status (`not-installed` for catalog apps not installed).
     pub status: AppStatus,
-    /// Whether `/app/<id>/` serves its UI.
-    pub proxied: bool,
+    /// The prefix `/app/<prefix>/` serves its UI at, if it is proxied.
+    pub proxy_prefix: Option<AppId>,
 }
 
 /// The dashboard listing every app and its state.
@@ -40,10 +40,14 @@ pub fn dashboard(rows: &[Row]) -> Reply {
     for r in rows {
         let s = &r.status;
         let id = html_escape(s.id.as_str());
-        let ui = if r.proxied && s.state == AppState::Running {
-            format!("<a href=\"/app/{id}/\">open</a>")
-        } else {
-            String::new()
+        let ui = match &r.proxy_prefix {
+            Some(prefix) if s.state == AppState::Running => {
+                format!(
+                    "<a href=\"/app/{}/\">open</a>",
+                    html_escape(prefix.as_str())
+                )
+            }
+            _ => String::new(),
         };
         let health = serde_json::to_value(s.health)
             .ok()

@@ -1,4 +1,5 @@
-//! The reverse proxy: `/app/<id>/<rest>` to `http://127.0.0.1:<ui.port>/<rest>` (loopback only).
+//! The reverse proxy: `/app/<prefix>/<rest>` to `http://127.0.0.1:<ui.port>/<rest>` (loopback
+//! only) of the app proxied under that prefix (its id, unless its manifest names another).
 
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName};
@@ -27,18 +28,17 @@ fn forwarded(name: &HeaderName) -> bool {
     .contains(name)
 }
 
-/// Proxies `req` (already authorized) to the app's UI port; `rest` starts after `/app/<id>/`.
-pub async fn proxy(api: &Api, id: &AppId, rest: &str, req: Request<Incoming>) -> Reply {
-    let Some(ui) = api
-        .core
-        .catalog()
-        .get(id)
-        .and_then(|m| m.ui)
-        .filter(|u| u.proxied)
+/// Proxies `req` (already authorized) to the UI port of the app proxied at `prefix`; `rest`
+/// starts after `/app/<prefix>/`.
+pub async fn proxy(api: &Api, prefix: &AppId, rest: &str, req: Request<Incoming>) -> Reply {
+    let catalog = api.core.catalog();
+    let Some((id, port)) = catalog
+        .proxied(prefix)
+        .and_then(|m| Some((m.id.clone(), m.ui.as_ref()?.port)))
     else {
         return text(
             StatusCode::NOT_FOUND,
-            format!("no proxied UI for app {id}\n"),
+            format!("no proxied UI at /app/{prefix}/\n"),
         );
     };
     let query = req
@@ -46,7 +46,7 @@ pub async fn proxy(api: &Api, id: &AppId, rest: &str, req: Request<Incoming>) ->
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let url = format!("http://127.0.0.1:{}/{rest}{query}", ui.port);
+    let url = format!("http://127.0.0.1:{port}/{rest}{query}");
     let (parts, body) = req.into_parts();
     let Ok(body) = read_body(body, MAX_PROXY_BODY).await else {
         return text(

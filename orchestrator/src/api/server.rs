@@ -406,10 +406,7 @@ async fn dashboard(api: &Api) -> Reply {
     let mut rows: Vec<Row> = installed
         .into_iter()
         .map(|s| Row {
-            proxied: catalog
-                .get(&s.id)
-                .and_then(|m| m.ui)
-                .is_some_and(|u| u.proxied),
+            proxy_prefix: catalog.get(&s.id).and_then(|m| m.proxy_prefix()).cloned(),
             status: s,
         })
         .collect();
@@ -420,7 +417,7 @@ async fn dashboard(api: &Api) -> Reply {
     for m in missing {
         rows.push(Row {
             status: AppStatus::not_installed(m.id.clone(), String::new()),
-            proxied: false,
+            proxy_prefix: None,
         });
     }
     rows.sort_by(|a, b| a.status.id.cmp(&b.status.id));

@@ -35,6 +35,16 @@ impl Catalog {
                     key: "id".into(),
                     what: format!("{:?} is defined twice in the catalog", m.id.as_str()),
                 }),
+                Ok(m) if catalog.proxy_taken(&m).is_some() => errors.push(Error::Invalid {
+                    file,
+                    line: None,
+                    key: "ui.prefix".into(),
+                    what: format!(
+                        "/app/{}/ is already the UI of {:?}",
+                        m.proxy_prefix().map_or("", AppId::as_str),
+                        catalog.proxy_taken(&m).map_or("", AppId::as_str)
+                    ),
+                }),
                 Ok(m) => {
                     catalog.files.insert(m.id.clone(), file);
                     catalog.apps.insert(m.id.clone(), m);
@@ -84,6 +94,21 @@ impl Catalog {
     /// The manifest of `id`, if the catalog has one.
     pub fn get(&self, id: &AppId) -> Option<&Manifest> {
         self.apps.get(id)
+    }
+
+    /// The manifest whose UI the orchestrator proxies at `/app/<prefix>/`.
+    pub fn proxied(&self, prefix: &AppId) -> Option<&Manifest> {
+        self.apps
+            .values()
+            .find(|m| m.proxy_prefix() == Some(prefix))
+    }
+
+    /// The other app already proxied at `m`'s prefix, if any.
+    fn proxy_taken(&self, m: &Manifest) -> Option<&AppId> {
+        let prefix = m.proxy_prefix()?;
+        self.proxied(prefix)
+            .map(|other| &other.id)
+            .filter(|other| **other != m.id)
     }
 
     /// Every manifest, ordered by id.

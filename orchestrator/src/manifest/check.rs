@@ -6,7 +6,7 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::wire::{WireHealth, WireManifest};
+use super::wire::{WireHealth, WireManifest, WireUi};
 use super::{
     AppId, DEFAULT_START_BUDGET_SECS, Health, MAX_START_BUDGET_SECS, Manifest, Network, Port,
     Protocol, Ui, Volume,
@@ -167,10 +167,7 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         .transpose()?
         .unwrap_or(DEFAULT_START_BUDGET_SECS);
     let health = w.health.map(|h| health(src, h)).transpose()?;
-    let ui = w.ui.map(|u| Ui {
-        port: u.port,
-        proxied: u.proxied,
-    });
+    let ui = w.ui.map(|u| ui(src, u)).transpose()?;
     Ok(Manifest {
         id,
         image: image.to_owned(),
@@ -185,6 +182,29 @@ fn check(src: &Source, w: WireManifest) -> Result<Manifest> {
         health,
         start_budget_secs,
         ui,
+    })
+}
+
+/// `[ui]`: a prefix names a proxied path, so it needs `proxied = true`.
+fn ui(src: &Source, u: WireUi) -> Result<Ui> {
+    let prefix = match &u.prefix {
+        None => None,
+        Some(_) if !u.proxied => {
+            return Err(src.fail(
+                u.prefix.as_ref().map(|p| p.span()),
+                "ui.prefix",
+                "a prefix names the proxied path: it needs proxied = true",
+            ));
+        }
+        Some(p) => Some(
+            AppId::parse(p.get_ref())
+                .map_err(|e| src.fail(Some(p.span()), "ui.prefix", e.to_string()))?,
+        ),
+    };
+    Ok(Ui {
+        port: u.port,
+        proxied: u.proxied,
+        prefix,
     })
 }
 

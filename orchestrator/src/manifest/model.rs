@@ -45,6 +45,15 @@ pub struct Manifest {
     pub ui: Option<Ui>,
 }
 
+impl Manifest {
+    /// The first path segment the orchestrator proxies to this app's UI (`/app/<it>/`): the
+    /// UI's prefix, or the app's id; `None` when the UI is not proxied.
+    pub fn proxy_prefix(&self) -> Option<&AppId> {
+        let ui = self.ui.as_ref().filter(|u| u.proxied)?;
+        Some(ui.prefix.as_ref().unwrap_or(&self.id))
+    }
+}
+
 /// A published port `host:container[/udp]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Port {
@@ -141,10 +150,13 @@ pub enum Health {
 }
 
 /// The app's web UI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ui {
     /// The UI's port on the node.
     pub port: u16,
-    /// Whether the orchestrator serves it at `/app/<id>/`.
+    /// Whether the orchestrator serves it at `/app/<prefix>/`.
     pub proxied: bool,
+    /// The proxied path's first segment when it is not the app's id: a UI companion serving
+    /// another app's UI at that app's path (`/app/lnd/` by archy-lnd-ui), or a short name.
+    pub prefix: Option<AppId>,
 }

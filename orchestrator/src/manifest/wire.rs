@@ -61,6 +61,7 @@ pub struct WireUi {
     pub port: u16,
     #[serde(default = "yes")]
     pub proxied: bool,
+    pub prefix: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {

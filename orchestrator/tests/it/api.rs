@@ -66,9 +66,13 @@ struct Server {
 }
 
 async fn start(fake: Arc<FakeBackend>, ui_port: u16) -> Server {
+    start_with(fake, catalog(ui_port)).await
+}
+
+async fn start_with(fake: Arc<FakeBackend>, catalog: Catalog) -> Server {
     let dir = data_dir();
     std::fs::create_dir_all(dir.join("override")).unwrap();
-    let catalog = catalog(ui_port).with_override_dir(dir.join("override"));
+    let catalog = catalog.with_override_dir(dir.join("override"));
     let core = core(fake, catalog, dir.clone());
     let api = Arc::new(Api::new(
         core,
@@ -494,6 +498,44 @@ async fn proxies_app_uis_on_loopback() {
         let r = s.get(missing, Some(&t)).await;
         assert_eq!(r.status(), 404, "{missing}");
     }
+}
+
+#[tokio::test]
+async fn proxies_a_ui_under_the_prefix_its_manifest_names() {
+    // A companion serving another app's UI at that app's path (archy-lnd-ui at /app/lnd/).
+    let ui = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ui_port = ui.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = ui.accept().await.unwrap();
+            let svc = hyper::service::service_fn(
+                |req: hyper::Request<hyper::body::Incoming>| async move {
+                    let body = format!("companion {}", req.uri());
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(hyper::body::Bytes::from(body)),
+                    ))
+                },
+            );
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc),
+            );
+        }
+    });
+    let catalog = Catalog::from_manifests([
+        manifest("id = \"lnd\"\nimage = \"i\"\n"),
+        manifest(&format!(
+            "id = \"lnd-ui\"\nimage = \"i\"\nrequires = [\"lnd\"]\n[ui]\nport = {ui_port}\nprefix = \"lnd\"\n"
+        )),
+    ]);
+    let s = start_with(Arc::default(), catalog).await;
+    let t = s.login().await;
+    let r = s.get("/app/lnd/x?y=1", Some(&t)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "companion /x?y=1");
+    let r = s.get("/app/lnd-ui/", Some(&t)).await;
+    assert_eq!(r.status(), 404, "served under its prefix only");
+    assert_eq!(r.text().await.unwrap(), "no proxied UI at /app/lnd-ui/\n");
 }
 
 /// Every method but `auth.login`, with params that would otherwise be accepted.

@@ -82,7 +82,8 @@ fn parses_the_contract_example() {
         m.ui,
         Some(Ui {
             port: 18080,
-            proxied: true
+            proxied: true,
+            prefix: None,
         })
     );
 }
@@ -97,9 +98,11 @@ fn defaults_and_other_forms() {
         m.ui,
         Some(Ui {
             port: 1,
-            proxied: true
+            proxied: true,
+            prefix: None,
         })
     );
+    assert_eq!(m.proxy_prefix().map(|p| p.as_str()), Some("a"));
     let m = parse("id = \"a\"\nimage = \"i\"\nrestart = \"no\"\nports = [\"53:53/udp\"]\n[health]\ncommand = [\"/app\", \"check\"]\n").unwrap();
     assert_eq!(m.restart, RestartPolicy::No);
     assert_eq!(m.ports[0].to_string(), "53:53/udp");
@@ -165,6 +168,70 @@ fn refuses_bad_tables() {
     assert_eq!(key, "environment.BAD-NAME");
     let (_, _, what) = refusal("id = \"a\"\n");
     assert!(what.contains("image"), "{what}");
+}
+
+#[test]
+fn a_ui_prefix_names_the_proxied_path_and_needs_proxied() {
+    let base = "id = \"archy-lnd-ui\"\nimage = \"i\"\n[ui]\nport = 1\n";
+    let m = parse(&format!("{base}prefix = \"lnd\"\n")).unwrap();
+    assert_eq!(m.proxy_prefix().map(|p| p.as_str()), Some("lnd"));
+    assert_eq!(
+        refusal(&format!("{base}prefix = \"../lnd\"\n")),
+        (
+            Some(5),
+            "ui.prefix".into(),
+            "failed to parse app id \"../lnd\": must match [a-z0-9][a-z0-9-]{0,62}".into()
+        )
+    );
+    assert_eq!(
+        refusal(&format!("{base}proxied = false\nprefix = \"lnd\"\n")),
+        (
+            Some(6),
+            "ui.prefix".into(),
+            "a prefix names the proxied path: it needs proxied = true".into()
+        )
+    );
+    let m = parse(&format!("{base}proxied = false\n")).unwrap();
+    assert_eq!(m.proxy_prefix(), None);
+}
+
+#[test]
+fn catalog_refuses_a_second_app_at_a_proxied_path() {
+    let dir = tempdir("catalog-prefix");
+    std::fs::write(
+        dir.join("lnd.toml"),
+        "id = \"lnd\"\nimage = \"i\"\n[ui]\nport = 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lnd-ui.toml"),
+        "id = \"lnd-ui\"\nimage = \"i\"\n[ui]\nport = 2\nprefix = \"lnd\"\n",
+    )
+    .unwrap();
+    // Files load in path order, so lnd-ui.toml claims /app/lnd/ first.
+    let (catalog, errors) = Catalog::load(&dir).unwrap();
+    let ids: Vec<_> = catalog.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["lnd-ui"]);
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].ends_with("/lnd.toml: ui.prefix: /app/lnd/ is already the UI of \"lnd-ui\""),
+        "{}",
+        messages[0]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_lab_catalog_proxies_lab_chain_under_its_companion() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/lab");
+    let (catalog, errors) = Catalog::load(&dir).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    let chain = orchestrator::manifest::AppId::parse("lab-chain").unwrap();
+    assert_eq!(
+        catalog.proxied(&chain).map(|m| m.id.as_str()),
+        Some("lab-chain-ui")
+    );
 }
 
 #[test]
