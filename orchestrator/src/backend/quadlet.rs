@@ -205,6 +205,14 @@ impl Backend for QuadletBackend {
     }
 
     fn resync(&self) -> Result<()> {
+        // At boot the user's manager is still starting the apps meant to run, and a reload in
+        // the middle of a Type=notify start loses it: the unit fails with result 'protocol' and
+        // its app stays down until the next repair (seen in the lab gate: 90 s). So the reload
+        // waits for the manager's start-up to end, in whatever state it ends.
+        self.cmd.run_status(
+            Program::Systemctl,
+            &["--user", "is-system-running", "--wait"],
+        )?;
         self.reload()
     }
 

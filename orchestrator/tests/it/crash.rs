@@ -75,6 +75,7 @@ async fn install_cut_after_the_unit_write_is_reloaded_started_and_recorded() {
     assert_eq!(
         calls,
         [
+            "systemctl --user is-system-running --wait",
             "systemctl --user daemon-reload",
             "systemctl --user start web.service"
         ]
@@ -94,7 +95,11 @@ async fn install_cut_before_its_record_is_adopted() {
     let (after, calls) = restart_and_tick(&rig).await;
     assert_eq!(
         calls,
-        ["systemctl --user daemon-reload", "podman exec web check"]
+        [
+            "systemctl --user is-system-running --wait",
+            "systemctl --user daemon-reload",
+            "podman exec web check"
+        ]
     );
     assert!(after.running("web"));
     assert_eq!(record(&after, "web"), Some((Desired::Running, false)));
@@ -125,6 +130,7 @@ async fn update_cut_after_the_unit_write_is_restarted_onto_the_new_unit() {
     assert_eq!(
         calls,
         [
+            "systemctl --user is-system-running --wait",
             "systemctl --user daemon-reload",
             "systemctl --user restart web.service",
             "podman exec web check"
@@ -156,6 +162,7 @@ async fn stop_cut_after_the_unit_write_is_reloaded_and_stopped() {
     assert_eq!(
         calls,
         [
+            "systemctl --user is-system-running --wait",
             "systemctl --user daemon-reload",
             "systemctl --user stop web.service",
             "systemctl --user reset-failed web.service"
@@ -186,6 +193,7 @@ async fn start_cut_after_the_unit_write_is_reloaded_and_started() {
     assert_eq!(
         calls,
         [
+            "systemctl --user is-system-running --wait",
             "systemctl --user daemon-reload",
             "systemctl --user start web.service"
         ]
@@ -211,7 +219,13 @@ async fn uninstall_cut_after_the_unit_remove_is_reloaded_and_forgotten() {
         .insert(WEB.into(), web_unit("v1", true));
     record_before.save(&rig.dir.join("state.json")).unwrap();
     let (after, calls) = restart_and_tick(&rig).await;
-    assert_eq!(calls, ["systemctl --user daemon-reload"]);
+    assert_eq!(
+        calls,
+        [
+            "systemctl --user is-system-running --wait",
+            "systemctl --user daemon-reload"
+        ]
+    );
     assert_eq!(record(&after, "web"), None);
     assert_eq!(loaded(&after, WEB), None);
     assert!(after.units().is_empty() && !after.running("web"));

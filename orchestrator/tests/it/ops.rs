@@ -529,12 +529,13 @@ async fn the_reconciler_stops_what_should_be_stopped_and_fixes_units_that_disagr
     assert_eq!(
         calls,
         [
+            "systemctl --user is-system-running --wait",
             "systemctl --user daemon-reload",
             "systemctl --user stop web.service",
             "systemctl --user reset-failed web.service",
             "systemctl --user daemon-reload"
         ],
-        "the first tick of a process reloads the units first"
+        "the first tick of a process reloads the units first, once the manager is up"
     );
     assert!(!rig.running("web") && rig.running("chain"));
     assert_eq!(rig.unit("web").unwrap().0, web_unit("v1", false));
@@ -569,8 +570,11 @@ async fn a_lost_state_file_is_rebuilt_with_the_desired_state_the_units_record() 
     calls.retain(|c| !c.contains(" exec "));
     assert_eq!(
         calls,
-        ["systemctl --user daemon-reload"],
-        "nothing started or stopped; the first tick reloads"
+        [
+            "systemctl --user is-system-running --wait",
+            "systemctl --user daemon-reload"
+        ],
+        "nothing started or stopped; the first tick reloads once the manager is up"
     );
     assert_eq!(desired(&after, "web"), Some(Desired::Stopped));
     assert_eq!(desired(&after, "chain"), Some(Desired::Running));
