@@ -17,6 +17,7 @@ pub mod locks;
 pub mod log;
 pub mod login;
 pub mod ops;
+pub mod prometheus;
 pub mod reconcile;
 pub mod reconcile_loop;
 pub mod shutdown;

@@ -11,7 +11,7 @@
 //!   new spec in place, restarts a running app and waits for its health check within the
 //!   manifest's start budget; if it does not get healthy, the previous spec is put back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -170,6 +170,8 @@ pub struct Orchestrator {
     written: Arc<Mutex<u64>>,
     /// Held by the tick in progress: the loop's and `server.reconcile`'s ticks never overlap.
     ticking: tokio::sync::Mutex<()>,
+    /// Tick and operation durations, for `GET /metrics`.
+    histograms: crate::prometheus::Histograms,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -204,6 +206,7 @@ impl Orchestrator {
             snapshots: AtomicU64::new(0),
             written: Arc::default(),
             ticking: tokio::sync::Mutex::new(()),
+            histograms: Default::default(),
         }
     }
 
@@ -244,6 +247,8 @@ impl Orchestrator {
         error: Option<&Error>,
     ) {
         let ms = started.elapsed().as_millis() as u64;
+        self.histograms
+            .operation(method, started.elapsed().as_secs_f64());
         match error {
             None => log::info(format_args!(
                 "{method} {id}: ok in {ms} ms ({} systemctl, {} podman)",
@@ -874,6 +879,7 @@ impl Orchestrator {
             self.persist().await;
         }
         let ms = started.elapsed().as_millis() as u64;
+        self.histograms.tick(started.elapsed().as_secs_f64());
         let mut m = guard(&self.metrics);
         m.ticks += 1;
         m.last_ms = ms;
@@ -887,6 +893,24 @@ impl Orchestrator {
         let started = Instant::now();
         let tick = self.tick().await?;
         Ok(json!({ "tick": tick, "duration_ms": started.elapsed().as_millis() as u64 }))
+    }
+
+    /// `GET /metrics`: the metrics in Prometheus' text format, with the apps counted by state.
+    pub async fn prometheus(&self) -> Result<String> {
+        let mut apps = BTreeMap::new();
+        for a in self.list().await? {
+            *apps.entry(a.state.as_str().to_owned()).or_insert(0) += 1;
+        }
+        let snapshot = {
+            let m = guard(&self.metrics);
+            crate::prometheus::Snapshot {
+                startup_ms: m.startup_ms,
+                ticks: m.ticks,
+                calls: self.commands.totals(),
+                apps,
+            }
+        };
+        Ok(crate::prometheus::render(&self.histograms, &snapshot))
     }
 
     /// `server.metrics`: startup, reconcile and command counters, and the last operation.

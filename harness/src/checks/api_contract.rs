@@ -1,7 +1,7 @@
 //! `api-contract`: the deployed orchestrator's JSON-RPC contract, once per node and iteration.
 //! Every method is refused without a session, with a made-up token and with a logged-out one;
-//! malformed requests get their exact JSON-RPC error or HTTP status; and the app set is exactly
-//! as it was afterwards (nothing half-done).
+//! malformed requests get their exact JSON-RPC error or HTTP status; `GET /metrics` needs a
+//! session and has every family; and the app set is exactly as it was afterwards.
 
 use serde_json::{Value, json};
 
@@ -238,10 +238,45 @@ pub async fn api_contract(ctx: &NodeCtx) -> Check<()> {
     for e in malformed() {
         expect(ctx, &e, e.session.then_some(session.as_str())).await?;
     }
+    metrics_scrape(ctx).await?;
     let after = app_set(ctx).await?;
     if after != before {
         return Err(Outcome::Fail(format!(
             "the app set changed: before {before:?}, after {after:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// The families `GET /metrics` must have.
+pub const METRIC_FAMILIES: [&str; 6] = [
+    "orchestrator_reconcile_tick_duration_seconds",
+    "orchestrator_operation_duration_seconds",
+    "orchestrator_reconcile_ticks",
+    "orchestrator_commands",
+    "orchestrator_apps",
+    "orchestrator_startup_seconds",
+];
+
+/// `GET /metrics`: refused (401) without a session; with one, OpenMetrics text declaring every
+/// family of [`METRIC_FAMILIES`] and ending with `# EOF`.
+async fn metrics_scrape(ctx: &NodeCtx) -> Check<()> {
+    let (status, body) = ctx.http.get(None, "/metrics", false).await?;
+    if status != 401 || body.contains("orchestrator_") {
+        return Err(Outcome::Fail(format!(
+            "GET /metrics without a session answered {status}, not 401"
+        )));
+    }
+    let (status, body) = ctx.http.get(None, "/metrics", true).await?;
+    ctx.note(&format!("GET /metrics -> {status}, {} bytes", body.len()));
+    let missing: Vec<&str> = METRIC_FAMILIES
+        .into_iter()
+        .filter(|f| !body.lines().any(|l| l.starts_with(&format!("# TYPE {f} "))))
+        .collect();
+    if status != 200 || !missing.is_empty() || !body.ends_with("# EOF\n") {
+        return Err(Outcome::Fail(format!(
+            "GET /metrics answered {status}; families missing: {missing:?}; ends with # EOF: {}",
+            body.ends_with("# EOF\n")
         )));
     }
     Ok(())

@@ -272,6 +272,14 @@ async fn route(api: &Arc<Api>, req: Request<Incoming>, client: IpAddr) -> Reply 
             StatusCode::METHOD_NOT_ALLOWED,
             "POST a JSON-RPC 2.0 request\n",
         ),
+        (&Method::GET, "/metrics") if api.authorized(&req) => match api.core.prometheus().await {
+            Ok(body) => reply(StatusCode::OK, crate::prometheus::CONTENT_TYPE, body),
+            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+        },
+        (&Method::GET, "/metrics") => text(
+            StatusCode::UNAUTHORIZED,
+            "log in first: Authorization: Bearer <token from auth.login>\n",
+        ),
         (&Method::GET, "/login") => pages::login(StatusCode::OK, None),
         (&Method::POST, "/login") => login_form(api, req, client).await,
         (&Method::GET, "/") if api.authorized(&req) => dashboard(api).await,

@@ -732,3 +732,128 @@ async fn server_reconcile_runs_one_whole_tick_now_one_per_call() {
         -32602
     );
 }
+
+/// Checks `text` against the OpenMetrics text format's rules that a scraper relies on: each
+/// family declared once by `# TYPE` before its samples, samples named after a declared family
+/// with a number for value, histogram buckets cumulative and ending at `+Inf` equal to
+/// `_count`, and `# EOF` last. Returns the samples by name with labels.
+fn parse_openmetrics(text: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut types: std::collections::BTreeMap<String, String> = Default::default();
+    let mut samples = std::collections::BTreeMap::new();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.last(), Some(&"# EOF"), "{text}");
+    for line in &lines[..lines.len() - 1] {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            assert!(
+                types.insert(name.to_owned(), kind.to_owned()).is_none(),
+                "family {name} declared twice"
+            );
+        } else if line.starts_with("# HELP ") || line.starts_with("# UNIT ") {
+        } else {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("value of {line}"));
+            let name = series.split('{').next().unwrap();
+            let family = types
+                .keys()
+                .find(|f| {
+                    name == f.as_str()
+                        || ["_total", "_count", "_sum", "_bucket", "_created"]
+                            .iter()
+                            .any(|s| name.strip_suffix(s) == Some(f.as_str()))
+                })
+                .unwrap_or_else(|| panic!("{line}: no # TYPE before it"));
+            assert!(!family.is_empty());
+            samples.insert(series.to_owned(), value);
+        }
+    }
+    for (family, kind) in &types {
+        if kind != "histogram" {
+            continue;
+        }
+        let mut by_labels: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
+        for (series, v) in &samples {
+            let Some(labels) = series.strip_prefix(&format!("{family}_bucket{{")) else {
+                continue;
+            };
+            let (le, others): (Vec<&str>, Vec<&str>) = labels
+                .trim_end_matches('}')
+                .split(',')
+                .partition(|l| l.starts_with("le="));
+            let le = le[0].trim_start_matches("le=").trim_matches('"');
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            by_labels
+                .entry(others.join(","))
+                .or_default()
+                .push((le, *v));
+        }
+        assert!(!by_labels.is_empty(), "histogram {family} has no buckets");
+        for (labels, mut buckets) in by_labels {
+            buckets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+            assert!(
+                buckets.windows(2).all(|w| w[0].1 <= w[1].1),
+                "{family} {labels}"
+            );
+            let (le, inf) = *buckets.last().unwrap();
+            assert!(le.is_infinite(), "{family} {labels}: no +Inf bucket");
+            let count = if labels.is_empty() {
+                format!("{family}_count")
+            } else {
+                format!("{family}_count{{{labels}}}")
+            };
+            assert_eq!(samples.get(&count), Some(&inf), "{count}");
+        }
+    }
+    samples
+}
+
+#[tokio::test]
+async fn metrics_are_scraped_in_the_openmetrics_format_behind_a_session() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let url = format!("{}/metrics", s.base);
+    let r = s.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(!r.text().await.unwrap().contains("orchestrator_"));
+    let t = s.login().await;
+    s.call("package.install", json!({ "id": "db" }), Some(&t))
+        .await;
+    s.call("package.install", json!({ "id": "wallet" }), Some(&t))
+        .await;
+    s.call("package.stop", json!({ "id": "wallet" }), Some(&t))
+        .await;
+    s.call("server.reconcile", json!({}), Some(&t)).await;
+    let r = s.client.get(&url).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let samples = parse_openmetrics(&r.text().await.unwrap());
+    let get = |k: &str| samples.get(k).copied();
+    assert_eq!(
+        (
+            get("orchestrator_apps{state=\"running\"}"),
+            get("orchestrator_apps{state=\"stopped\"}"),
+            get("orchestrator_reconcile_ticks_total"),
+            get("orchestrator_reconcile_tick_duration_seconds_count"),
+            get("orchestrator_operation_duration_seconds_count{method=\"package.install\"}"),
+            get("orchestrator_operation_duration_seconds_count{method=\"package.stop\"}"),
+        ),
+        (
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(2.0),
+            Some(1.0)
+        )
+    );
+    assert!(get("orchestrator_commands_total{program=\"systemctl\"}").is_some());
+    assert!(get("orchestrator_startup_seconds").is_some());
+}
