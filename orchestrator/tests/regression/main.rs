@@ -48,8 +48,11 @@ async fn stopped_resurrects_keeps_install_and_the_reconciler_never_stops() {
     calls.retain(|c| !c.contains(" exec "));
     assert_eq!(
         calls,
-        ["systemctl --user daemon-reload"],
-        "the first tick only reloads"
+        [
+            "systemctl --user is-system-running --wait",
+            "systemctl --user daemon-reload"
+        ],
+        "the first tick only reloads, once the manager is up"
     );
     assert!(rig.running("web"));
     fail::remove(Regression::StoppedResurrects.name());
