@@ -17,6 +17,7 @@ use prometheus_client::metrics::{
 use prometheus_client::registry::Registry;
 
 use crate::backend::Calls;
+use crate::status::AppState;
 
 /// The content type of [`render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -48,12 +49,29 @@ pub struct Histograms {
     operations: Family<MethodLabel, Histogram, fn() -> Histogram>,
 }
 
+/// The operations timed, each present from the start (at zero) so a scrape always shows the
+/// family and a dashboard never sees a series appear out of nowhere.
+pub const OPERATIONS: [&str; 6] = [
+    "package.install",
+    "package.update",
+    "package.start",
+    "package.stop",
+    "package.restart",
+    "package.uninstall",
+];
+
 impl Default for Histograms {
     fn default() -> Self {
-        Histograms {
+        let h = Histograms {
             tick: buckets(),
             operations: Family::new_with_constructor(buckets),
+        };
+        for method in OPERATIONS {
+            h.operations.get_or_create(&MethodLabel {
+                method: method.to_owned(),
+            });
         }
+        h
     }
 }
 
@@ -108,6 +126,18 @@ pub fn render(h: &Histograms, s: &Snapshot) -> String {
     }
     r.register("commands", "Commands run, by program", commands);
     let apps = Family::<StateLabel, Gauge>::default();
+    // Every state an installed app can be in, at zero unless counted.
+    for state in [
+        AppState::Running,
+        AppState::Starting,
+        AppState::Stopped,
+        AppState::Failed,
+        AppState::Invalid,
+    ] {
+        apps.get_or_create(&StateLabel {
+            state: state.as_str().to_owned(),
+        });
+    }
     for (state, n) in &s.apps {
         apps.get_or_create(&StateLabel {
             state: state.clone(),
@@ -162,5 +192,20 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn every_operation_is_there_before_the_first_one_ran() {
+        let text = render(&Histograms::default(), &Snapshot::default());
+        for method in OPERATIONS {
+            let line =
+                format!("orchestrator_operation_duration_seconds_count{{method=\"{method}\"}} 0");
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+        }
+        assert!(
+            text.lines()
+                .any(|l| l == "orchestrator_apps{state=\"stopped\"} 0"),
+            "{text}"
+        );
     }
 }

@@ -300,13 +300,17 @@ impl Reporter {
                     }
                     other => other.message().to_owned(),
                 };
+                let output = match outcome {
+                    Outcome::Pass => kept(output, PASSED_OUTPUT_KEPT),
+                    _ => output.clone(),
+                };
                 self.results.cases.push(CaseRecord {
                     case: case.clone(),
                     outcome: outcome.kind(),
                     message,
                     started_at: *started_at,
                     duration: *duration,
-                    output: output.clone(),
+                    output,
                 });
             }
             EventKind::RunCancelled { .. } => self.cancelled = true,
@@ -334,6 +338,33 @@ fn peak_memory() -> String {
             || "unknown".into(),
             |kb| format!("{:.1} MB", kb as f64 / 1024.0),
         )
+}
+
+/// How much of a passed case's output results.json and the JUnit report keep (its first and last
+/// half): a 20-iteration gate holds every case until the reports are written, and a pass's full
+/// output is in events.jsonl. A case that did not pass keeps all of it.
+pub const PASSED_OUTPUT_KEPT: usize = 8 << 10;
+
+/// `output` if at most `limit` bytes, else its first and last `limit / 2` bytes (on character
+/// boundaries) around a line saying how much was left out and where it is.
+pub fn kept(output: &str, limit: usize) -> String {
+    if output.len() <= limit {
+        return output.to_owned();
+    }
+    let mut head = limit / 2;
+    while !output.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = output.len() - limit / 2;
+    while !output.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{}\n[... {} bytes of this passed case's output are only in events.jsonl ...]\n{}",
+        &output[..head],
+        tail - head,
+        &output[tail..]
+    )
 }
 
 #[cfg(test)]

@@ -357,3 +357,17 @@ fn an_event_line_has_this_shape() {
         "reads back into the same event"
     );
 }
+
+#[test]
+fn a_passed_cases_long_output_keeps_its_head_and_tail_and_says_where_the_rest_is() {
+    assert_eq!(kept("short", 8), "short");
+    assert_eq!(
+        kept("0123456789abcdef", 8),
+        "0123\n[... 8 bytes of this passed case's output are only in events.jsonl ...]\ncdef"
+    );
+    // Never cut inside a character: "é" is two bytes.
+    assert_eq!(
+        kept("aééééb", 6),
+        "aé\n[... 4 bytes of this passed case's output are only in events.jsonl ...]\néb"
+    );
+}
