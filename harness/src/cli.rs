@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{lab::LabCommand, model::Layer};
 
+/// The iterations of a full release gate: `harness gate`'s default, and what the matrix's
+/// gate checklist asks a run to have had (`.ci/run` keeps its own shell default).
+pub const GATE_ITERATIONS: u32 = 20;
+
 /// Lifecycle test runner for the node OS's containers.
 #[derive(Debug, Parser)]
 #[command(name = "harness", version)]
@@ -117,7 +121,7 @@ pub struct GateArgs {
     #[arg(conflicts_with = "rerun_failed")]
     pub filter: Option<String>,
     /// Iterations.
-    #[arg(long, default_value_t = 20, conflicts_with = "rerun_failed")]
+    #[arg(long, default_value_t = GATE_ITERATIONS, conflicts_with = "rerun_failed")]
     pub iterations: u32,
     /// Layers that must pass on every node in every iteration.
     #[arg(
@@ -186,5 +190,33 @@ mod tests {
                 "{args:?}"
             );
         }
+    }
+
+    #[test]
+    fn gate_defaults_to_the_gate_iterations_and_lab_help_and_errors_name_the_nodes() {
+        let Command::Gate(g) = parse(&["gate"]).unwrap().command else {
+            panic!("not gate");
+        };
+        assert_eq!(g.iterations, GATE_ITERATIONS);
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let lab = cmd.find_subcommand_mut("lab").unwrap();
+        for sub in ["stop", "backend", "failpoints"] {
+            let node = lab
+                .find_subcommand_mut(sub)
+                .unwrap()
+                .get_arguments()
+                .find(|a| a.get_id() == "node")
+                .unwrap();
+            assert_eq!(
+                node.get_help().unwrap().to_string(),
+                "The node (`lab-228`, `lab-198`)",
+                "{sub}"
+            );
+        }
+        let e = crate::lab::LabError::UnknownNode { name: "x".into() };
+        assert_eq!(
+            e.to_string(),
+            "unknown lab node \"x\" (known: lab-228, lab-198)"
+        );
     }
 }

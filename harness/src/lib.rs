@@ -18,4 +18,6 @@ pub mod plan;
 pub mod reporter;
 pub mod runner;
 pub mod suite;
+pub mod toml_pos;
 pub mod transport;
+pub mod workspace;

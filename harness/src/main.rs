@@ -70,10 +70,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
     let job = match &cli.command {
         Command::Lab(cmd) => return Ok(harness::lab::run(cmd)?),
         Command::Matrix(m) => {
-            let root = fleet_path(&cli)?
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
+            let root = harness::workspace::root_of(&fleet_path(&cli)?);
             let results = m
                 .results
                 .clone()
@@ -124,11 +121,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
         },
     };
     let fleet_file = FleetFile::load(&fleet_path(&cli)?)?;
-    let root = fleet_file
-        .path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let root = harness::workspace::root_of(&fleet_file.path);
     let reports = job
         .select
         .reports

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Secret;
-use crate::{error::Error, model::NodeName};
+use crate::{error::Error, model::NodeName, toml_pos::line_of};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,10 +107,6 @@ pub struct Node {
     pub address: IpAddr,
     /// SSH port (22; tests use a loopback port).
     pub ssh_port: u16,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 fn expand_home(p: &str) -> PathBuf {
@@ -300,10 +296,7 @@ impl Fleet {
 
 /// `fleet.toml` in `start` or the nearest parent directory holding one.
 pub fn find_fleet_file(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join("fleet.toml"))
-        .find(|p| p.is_file())
+    crate::workspace::find_root(start, false).map(|root| root.join(crate::workspace::FLEET_FILE))
 }
 
 #[cfg(test)]
@@ -359,7 +352,7 @@ password = { env = "PW" }
 
     #[test]
     fn parses_the_committed_fleet_file() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fleet.toml");
+        let path = crate::workspace::source_root().join("fleet.toml");
         // The release nodes have no address yet: refused only when that fleet is selected.
         let f = FleetFile::load(&path).unwrap();
         assert_eq!(f.select(None).unwrap().nodes.len(), 2);

@@ -16,12 +16,12 @@ pub enum LabCommand {
     /// Power one node off, leaving its network in place (`lab up` boots it again): a node
     /// that is down, as a release engineer would meet one.
     Stop {
-        /// The node (`lab-228`, `lab-198`).
+        #[arg(help = node_help())]
         node: String,
     },
     /// Switch a node's orchestrator backend (uninstalls its apps, keeping their data).
     Backend {
-        /// The node (`lab-228`, `lab-198`).
+        #[arg(help = node_help())]
         node: String,
         /// `quadlet` (the default) or `legacy` (the old `podman create` path).
         backend: BackendKind,
@@ -29,7 +29,7 @@ pub enum LabCommand {
     /// Switch fail points on in a node's orchestrator (a build with `--features failpoints`):
     /// writes a systemd drop-in setting FAILPOINTS, restarts it and waits for login.
     Failpoints {
-        /// The node (`lab-228`, `lab-198`).
+        #[arg(help = node_help())]
         node: String,
         /// The FAILPOINTS value, `name=action[->action...][;name=...]` in the `fail` crate's
         /// syntax, e.g. `regression-update-not-applied=return`.
@@ -45,6 +45,11 @@ pub enum LabCommand {
         /// The node.
         node: String,
     },
+}
+
+/// The help of a `node` argument, naming the nodes of [`layout::NODES`].
+fn node_help() -> String {
+    format!("The node ({})", layout::node_names("`"))
 }
 
 /// The orchestrator backends a node can run.
@@ -87,7 +92,7 @@ pub enum LabError {
         detail: String,
     },
     /// An unknown node name.
-    #[error("unknown lab node {name:?} (known: lab-228, lab-198)")]
+    #[error("unknown lab node {name:?} (known: {known})", known = layout::node_names(""))]
     UnknownNode {
         /// The name given.
         name: String,

@@ -60,6 +60,13 @@ pub const NODES: [LabNode; 2] = [
     },
 ];
 
+/// The nodes' names, each between `quote`s, joined with `, ` (for help and errors).
+pub fn node_names(quote: &str) -> String {
+    NODES
+        .map(|n| format!("{quote}{}{quote}", n.name))
+        .join(", ")
+}
+
 /// Looks a node up by name.
 pub fn node(name: &str) -> Option<LabNode> {
     NODES.into_iter().find(|n| n.name == name)

@@ -148,13 +148,11 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     Ok(0)
 }
 
-/// The workspace root: the nearest folder at or above the current one holding fleet.toml.
+/// The workspace root `lab up` builds from: [`crate::workspace::find_root`] from the current
+/// folder, with the orchestrator's sources.
 pub fn workspace_root() -> Result<PathBuf, LabError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    cwd.ancestors()
-        .find(|d| d.join("fleet.toml").is_file() && d.join("orchestrator").is_dir())
-        .map(Path::to_path_buf)
-        .ok_or(LabError::NoWorkspace(cwd))
+    crate::workspace::find_root(&cwd, true).ok_or(LabError::NoWorkspace(cwd))
 }
 
 fn target_dir(root: &Path) -> PathBuf {

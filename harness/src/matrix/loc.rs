@@ -268,7 +268,7 @@ fn parse_budget(
     text: &str,
     modules: &BTreeMap<String, PathBuf>,
 ) -> Result<Budget, MatrixError> {
-    let line = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let line = |offset: usize| crate::toml_pos::line_of(text, offset);
     let fail = |offset: usize, key: &str, message: String| MatrixError::Budget {
         path: path.to_owned(),
         line: line(offset),

@@ -332,7 +332,7 @@ fn a_one_node_run_shows_the_node_and_leaves_both_nodes_unticked() {
 
 #[test]
 fn the_committed_testing_md_has_one_lab_block_and_keeps_its_intro() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../TESTING.md");
+    let path = crate::workspace::source_root().join("TESTING.md");
     let text = fs::read_to_string(path).unwrap();
     assert_eq!(markers::check(&text, "lab"), Ok(()));
     assert!(text.contains("<!-- matrix:begin fleet=lab -->"));
@@ -439,7 +439,7 @@ fn a_release_node_with_a_failure_or_a_short_run_is_not_ticked() {
 
 #[test]
 fn the_orchestrators_own_budget_gives_every_module_a_target() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../orchestrator");
+    let dir = crate::workspace::source_root().join("orchestrator");
     let loc = crate::matrix::count_loc(&dir).unwrap();
     let untargeted: Vec<&str> = loc
         .modules

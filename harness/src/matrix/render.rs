@@ -10,12 +10,10 @@ use super::{
     markers, scorecard,
 };
 use crate::{
+    cli::GATE_ITERATIONS,
     model::{AppId, CaseName, Layer, NodeName, OutcomeKind, State},
     reporter::{CaseRecord, Results, Verdict},
 };
-
-/// The iterations the release gate asks for.
-pub const GATE_ITERATIONS: u32 = 20;
 
 /// The nodes with results the release gate asks for.
 pub const GATE_NODES: usize = 2;

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use super::{
     cells::{Cell, cell},
     loc::LocReport,
-    render::{GATE_ITERATIONS, node_app, one_line},
+    render::{node_app, one_line},
 };
 use crate::{
+    cli::GATE_ITERATIONS,
     model::{AppId, Layer, NodeName, OutcomeKind, State},
     plan::l0_name,
     reporter::{Results, Verdict},

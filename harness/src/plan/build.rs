@@ -534,7 +534,7 @@ concurrent L1::lab-chain::valid L1::lab-chain::rpc L2::lab-chain::ui"
 
     #[test]
     fn lists_the_release_suites_ui_urls_as_the_owners_scorecard_names_them() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
+        let dir = crate::workspace::source_root().join("suites");
         let suites = crate::suite::load_catalog(&dir, "release").unwrap();
         let p = plan(&suites, &sel(&[], &[Layer::L2], None)).unwrap();
         assert_eq!(

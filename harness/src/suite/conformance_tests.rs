@@ -214,7 +214,7 @@ fn mismatches(rows: &[Row], suites: &[Suite]) -> Vec<String> {
 }
 
 fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    crate::workspace::source_root()
 }
 
 fn owner_rows() -> Vec<Row> {

@@ -192,12 +192,7 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// The 1-based line holding byte `offset`.
     fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        crate::toml_pos::line_of(self.text, offset)
     }
 
     /// An `Invalid` error at `span`.

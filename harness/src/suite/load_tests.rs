@@ -53,7 +53,7 @@ fn refuse(text: &str) -> String {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    crate::workspace::source_root().to_path_buf()
 }
 
 fn fixtures() -> PathBuf {

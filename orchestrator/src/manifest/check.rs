@@ -30,7 +30,9 @@ impl Source<'_> {
     }
 }
 
-/// The 1-based line holding byte `offset`.
+/// The 1-based line holding byte `offset` (a TOML span's start): the orchestrator's one
+/// conversion of TOML positions into line numbers (manifests and, via [`toml_error`], the
+/// config). An offset past the end counts as the last line.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -329,5 +331,22 @@ fn health(src: &Source, h: Spanned<WireHealth>) -> Result<Health> {
             "health",
             "exactly one of http, tcp, command must be set",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_of_counts_the_newlines_before_the_offset() {
+        let text = "a = 1\nb = 2\n\nc = 3";
+        assert_eq!(line_of(text, 0), 1);
+        assert_eq!(line_of(text, 5), 1); // the first newline itself
+        assert_eq!(line_of(text, 6), 2);
+        assert_eq!(line_of(text, 12), 3);
+        assert_eq!(line_of(text, 13), 4);
+        assert_eq!(line_of(text, 999), 4);
+        assert_eq!(line_of("", 3), 1);
     }
 }
