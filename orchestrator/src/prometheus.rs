@@ -67,9 +67,9 @@ impl Default for Histograms {
             operations: Family::new_with_constructor(buckets),
         };
         for method in OPERATIONS {
-            h.operations.get_or_create(&MethodLabel {
+            drop(h.operations.get_or_create(&MethodLabel {
                 method: method.to_owned(),
-            });
+            }));
         }
         h
     }
@@ -134,9 +134,9 @@ pub fn render(h: &Histograms, s: &Snapshot) -> String {
         AppState::Failed,
         AppState::Invalid,
     ] {
-        apps.get_or_create(&StateLabel {
+        drop(apps.get_or_create(&StateLabel {
             state: state.as_str().to_owned(),
-        });
+        }));
     }
     for (state, n) in &s.apps {
         apps.get_or_create(&StateLabel {
