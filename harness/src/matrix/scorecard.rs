@@ -33,6 +33,20 @@ pub struct Tally {
     pub not_applicable: usize,
 }
 
+impl Tally {
+    /// Counts one cell.
+    fn add(&mut self, c: Cell) {
+        match c {
+            Cell::NotApplicable(_) => self.not_applicable += 1,
+            Cell::Full => {
+                self.full += 1;
+                self.applicable += 1;
+            }
+            Cell::Partial { .. } | Cell::NotRun => self.applicable += 1,
+        }
+    }
+}
+
 /// Tallies the run's cells (every app x per-app state, and the node-level API contract) whose
 /// state `pick` accepts.
 pub fn tally(r: &Results, pick: impl Fn(State) -> bool) -> Tally {
@@ -44,14 +58,7 @@ pub fn tally(r: &Results, pick: impl Fn(State) -> bool) -> Tally {
         .chain(std::iter::once((&node, State::ApiContract)));
     let mut t = Tally::default();
     for (app, s) in cells.filter(|(_, s)| pick(*s)) {
-        match cell(r, app, s) {
-            Cell::NotApplicable(_) => t.not_applicable += 1,
-            Cell::Full => {
-                t.full += 1;
-                t.applicable += 1;
-            }
-            Cell::Partial { .. } | Cell::NotRun => t.applicable += 1,
-        }
+        t.add(cell(r, app, s));
     }
     t
 }
@@ -248,14 +255,7 @@ pub fn checklist_section(out: &mut String, r: &Results, loc: &LocReport) {
 fn tally_app(r: &Results, app: &AppId) -> Tally {
     let mut t = Tally::default();
     for s in State::per_app() {
-        match cell(r, app, s) {
-            Cell::NotApplicable(_) => t.not_applicable += 1,
-            Cell::Full => {
-                t.full += 1;
-                t.applicable += 1;
-            }
-            Cell::Partial { .. } | Cell::NotRun => t.applicable += 1,
-        }
+        t.add(cell(r, app, s));
     }
     t
 }

@@ -455,21 +455,17 @@ async fn dashboard_and_login_form() {
     }
 }
 
-#[tokio::test]
-async fn proxies_app_uis_on_loopback() {
-    // The app UI: answers with what it was asked, and checks the session cookie is not leaked.
+/// An app UI on a loopback port (returned) answering each request with `body(request)`.
+async fn serve_ui(body: fn(&hyper::Request<hyper::body::Incoming>) -> String) -> u16 {
     let ui = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ui_port = ui.local_addr().unwrap().port();
+    let port = ui.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
             let (stream, _) = ui.accept().await.unwrap();
             let svc = hyper::service::service_fn(
-                |req: hyper::Request<hyper::body::Incoming>| async move {
-                    let leaked = req.headers().contains_key("cookie")
-                        || req.headers().contains_key("authorization");
-                    let body = format!("{} {} leaked={leaked}", req.method(), req.uri());
+                move |req: hyper::Request<hyper::body::Incoming>| async move {
                     Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                        http_body_util::Full::new(hyper::body::Bytes::from(body)),
+                        http_body_util::Full::new(hyper::body::Bytes::from(body(&req))),
                     ))
                 },
             );
@@ -479,6 +475,18 @@ async fn proxies_app_uis_on_loopback() {
             );
         }
     });
+    port
+}
+
+#[tokio::test]
+async fn proxies_app_uis_on_loopback() {
+    // The app UI: answers with what it was asked, and checks the session cookie is not leaked.
+    let ui_port = serve_ui(|req| {
+        let leaked =
+            req.headers().contains_key("cookie") || req.headers().contains_key("authorization");
+        format!("{} {} leaked={leaked}", req.method(), req.uri())
+    })
+    .await;
     let s = start(Arc::default(), ui_port).await;
     let t = s.login().await;
     let r = s.get("/app/web/api/v1/info?x=1", None).await;
@@ -503,25 +511,7 @@ async fn proxies_app_uis_on_loopback() {
 #[tokio::test]
 async fn proxies_a_ui_under_the_prefix_its_manifest_names() {
     // A companion serving another app's UI at that app's path (archy-lnd-ui at /app/lnd/).
-    let ui = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ui_port = ui.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = ui.accept().await.unwrap();
-            let svc = hyper::service::service_fn(
-                |req: hyper::Request<hyper::body::Incoming>| async move {
-                    let body = format!("companion {}", req.uri());
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                        http_body_util::Full::new(hyper::body::Bytes::from(body)),
-                    ))
-                },
-            );
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc),
-            );
-        }
-    });
+    let ui_port = serve_ui(|req| format!("companion {}", req.uri())).await;
     let catalog = Catalog::from_manifests([
         manifest("id = \"lnd\"\nimage = \"i\"\n"),
         manifest(&format!(
