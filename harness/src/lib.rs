@@ -3,8 +3,10 @@
 //! Suites (`suite`) declare each app's probes; `plan` turns a fleet, suites and a selection into
 //! cases; `runner` executes them over `transport` (SSH and HTTP) with `checks`, and emits
 //! `reporter` events; reporters (console, JUnit, JSON, summary) consume those events; `matrix`
-//! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine.
+//! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine;
+//! `chaos` declares the L5 scenarios (faults) that `checks` inject and judge.
 
+pub mod chaos;
 pub mod checks;
 pub mod cli;
 pub mod error;

@@ -8,11 +8,12 @@ use std::{
 
 use clap::Parser;
 use harness::{
+    chaos::load_scenarios,
     error::Error,
     exit,
     fleet::{FleetFile, Redactor, find_fleet_file},
     model::{AppId, Layer, OutcomeKind},
-    plan::{Rerun, Selection, plan},
+    plan::{Rerun, Selection, plan, with_chaos},
     reporter::{Console, Output, Reporter, Results, Timestamp, Verdict},
     runner::{Cancel, RunSpec, run},
     suite::load_catalog,
@@ -76,8 +77,12 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
                 .clone()
                 .unwrap_or_else(|| root.join("reports/latest/results.json"));
             let output = m.output.clone().unwrap_or_else(|| root.join("TESTING.md"));
-            let changed =
-                harness::matrix::regenerate(&results, &root.join("orchestrator"), &output)?;
+            let changed = harness::matrix::regenerate(
+                &results,
+                m.chaos.as_deref(),
+                &root.join("orchestrator"),
+                &output,
+            )?;
             println!(
                 "{} {}",
                 output.display(),
@@ -177,7 +182,9 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             }
         }
     };
-    let plan = plan(&suites, &selection)?;
+    let apps: Vec<AppId> = suites.iter().map(|s| s.app.clone()).collect();
+    let scenarios = load_scenarios(&suites_dir, &fleet.catalog, &apps)?;
+    let plan = with_chaos(plan(&suites, &selection)?, &suites, &scenarios, &selection)?;
     if job.list_only {
         print!("{}", plan.list());
         if matches!(&cli.command, Command::List(l) if l.urls) {
@@ -207,6 +214,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             .into_iter()
             .map(|s| (s.app.clone(), s))
             .collect::<BTreeMap<_, _>>(),
+        chaos: scenarios.into_iter().map(|s| (s.name.clone(), s)).collect(),
         iterations,
         required,
         case_timeout: Duration::from_secs(job.select.timeout),

@@ -2,6 +2,7 @@
 
 mod agree;
 mod api_contract;
+mod chaos;
 mod clean;
 mod ctx;
 mod lifecycle;
@@ -14,6 +15,7 @@ mod stack;
 mod update;
 
 pub use api_contract::api_contract;
+pub use chaos::{chaos, converge_line, converge_ms};
 pub use clean::uninstalled_clean;
 pub use ctx::{Check, NodeCtx, capture, quote};
 pub use lifecycle::{reinstall, restart, start, stop};

@@ -28,6 +28,10 @@ ca-certificates,nftables,passt,uidmap,dbus-user-session";
 /// The drop-in of `harness lab failpoints` (absent unless a regression is switched on).
 pub const FAILPOINTS_DROP_IN: &str =
     "/etc/systemd/system/orchestrator.service.d/50-failpoints.conf";
+/// The orchestrator's config file in every node (chaos `config-corrupt` breaks and restores it).
+pub const ORCHESTRATOR_CONFIG: &str = "/etc/orchestrator/config.toml";
+/// The orchestrator's state file in every node (chaos `state-file-lost`/`-corrupt`).
+pub const STATE_FILE: &str = "/var/lib/orchestrator/state.json";
 /// The orchestrator's catalog override folder in every node (root-owned 0755, empty at `up`).
 pub const CATALOG_OVERRIDE_DIR: &str = "/etc/orchestrator/catalog.d";
 /// The fixture image tags built in every node: version "1", and "2" built from it.

@@ -11,7 +11,7 @@ mod command;
 mod down;
 mod failpoints;
 mod host;
-mod layout;
+pub mod layout;
 mod net;
 mod node;
 mod progress;

@@ -7,6 +7,7 @@
 //! and `regenerate` is the file-touching shell.
 
 mod cells;
+mod chaos;
 mod loc;
 mod markers;
 mod regenerate;
@@ -16,4 +17,4 @@ mod scorecard;
 
 pub use loc::{LocReport, ModuleLoc, count as count_loc};
 pub use regenerate::{MatrixError, regenerate};
-pub use render::render;
+pub use render::{render, render_with};

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{loc, markers, render::render, results};
+use super::{loc, markers, render::render_with, results};
 
 /// Why the matrix could not be regenerated.
 #[derive(Debug, thiserror::Error)]
@@ -59,18 +59,24 @@ pub enum MatrixError {
     },
 }
 
-/// Regenerates `testing_md` from `results_json` and the code under `orchestrator_dir` (its
-/// `src/` and `loc-budget.toml`); returns true when the file changed.
+/// Regenerates `testing_md` from `results_json` (and the L5 section from `chaos_json`, a
+/// separate chaos pass, when given) and the code under `orchestrator_dir` (its `src/` and
+/// `loc-budget.toml`); returns true when the file changed.
 pub fn regenerate(
     results_json: &Path,
+    chaos_json: Option<&Path>,
     orchestrator_dir: &Path,
     testing_md: &Path,
 ) -> Result<bool, MatrixError> {
-    let text = fs::read_to_string(results_json).map_err(|source| MatrixError::Read {
-        path: results_json.to_owned(),
-        source,
-    })?;
-    let results = results::parse(results_json, &text)?;
+    let read = |path: &Path| {
+        let text = fs::read_to_string(path).map_err(|source| MatrixError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        results::parse(path, &text)
+    };
+    let results = read(results_json)?;
+    let chaos = chaos_json.map(read).transpose()?;
     let previous = match fs::read_to_string(testing_md) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -87,7 +93,7 @@ pub fn regenerate(
         message,
     })?;
     let loc = loc::count(orchestrator_dir)?;
-    let next = render(&results, &loc, &previous);
+    let next = render_with(&results, chaos.as_ref(), &loc, &previous);
     if next == previous {
         return Ok(false);
     }

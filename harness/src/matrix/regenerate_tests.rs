@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::reporter::Results;
+use crate::{matrix::render, reporter::Results};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -71,10 +71,10 @@ fn regenerating_twice_changes_nothing() {
     let dir = scratch("twice");
     let md = dir.join("TESTING.md");
     fs::write(&md, "# Testing\n\nintro\n").unwrap();
-    assert!(regenerate(&fixture("results.json"), &orchestrator(), &md).unwrap());
+    assert!(regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap());
     let first = fs::read_to_string(&md).unwrap();
     assert_eq!(first, format!("# Testing\n\nintro\n\n{}", golden()));
-    assert!(!regenerate(&fixture("results.json"), &orchestrator(), &md).unwrap());
+    assert!(!regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap());
     assert_eq!(fs::read_to_string(&md).unwrap(), first);
     let leftovers: Vec<_> = fs::read_dir(&dir)
         .unwrap()
@@ -88,7 +88,7 @@ fn regenerating_twice_changes_nothing() {
 fn creates_testing_md_when_absent() {
     let dir = scratch("absent");
     let md = dir.join("TESTING.md");
-    assert!(regenerate(&fixture("results.json"), &orchestrator(), &md).unwrap());
+    assert!(regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap());
     assert_eq!(fs::read_to_string(&md).unwrap(), golden());
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -98,7 +98,7 @@ fn refuses_broken_markers_naming_the_file_and_line() {
     let dir = scratch("markers");
     let md = dir.join("TESTING.md");
     fs::write(&md, "# Testing\n<!-- matrix:begin fleet=lab -->\nold\n").unwrap();
-    let err = regenerate(&fixture("results.json"), &orchestrator(), &md).unwrap_err();
+    let err = regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -168,10 +168,11 @@ fn refuses_results_naming_the_file_and_the_fault() {
         .split(" at line")
         .next()
         .unwrap(),
-        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `api-contract`"
+        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `api-contract`, `chaos`"
     );
     let err = regenerate(
         &fixture("missing.json"),
+        None,
         &orchestrator(),
         Path::new("/nonexistent/TESTING.md"),
     )

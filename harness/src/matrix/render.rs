@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::{
     cells::{Cell, cell},
+    chaos::chaos_section,
     loc::LocReport,
     markers, scorecard,
 };
@@ -24,11 +25,22 @@ const MAX_MESSAGE_CHARS: usize = 160;
 /// TESTING.md with the results' fleet block rebuilt from `results` and `loc`; the rest of
 /// `previous_testing_md` is kept verbatim.
 pub fn render(results: &Results, loc: &LocReport, previous_testing_md: &str) -> String {
-    markers::splice(previous_testing_md, &results.fleet, &block(results, loc))
+    render_with(results, None, loc, previous_testing_md)
+}
+
+/// [`render`], with the L5 section from `chaos` (a separate chaos pass) rather than `results`.
+pub fn render_with(
+    results: &Results,
+    chaos: Option<&Results>,
+    loc: &LocReport,
+    previous_testing_md: &str,
+) -> String {
+    let block = block(results, chaos.unwrap_or(results), loc);
+    markers::splice(previous_testing_md, &results.fleet, &block)
 }
 
 /// The fleet's block, markers included.
-fn block(r: &Results, loc: &LocReport) -> String {
+fn block(r: &Results, chaos: &Results, loc: &LocReport) -> String {
     let mut out = String::new();
     out.push_str(&markers::begin(&r.fleet));
     out.push('\n');
@@ -48,7 +60,8 @@ fn block(r: &Results, loc: &LocReport) -> String {
     }
     run_section(&mut out, r);
     matrix_section(&mut out, r);
-    scorecard::layer_status_section(&mut out, r);
+    scorecard::layer_status_section(&mut out, r, chaos);
+    chaos_section(&mut out, chaos);
     layers_section(&mut out, r);
     not_passed_section(&mut out, r);
     gate_section(&mut out, r);

@@ -87,7 +87,7 @@ pub fn done_headline(out: &mut String, r: &Results) {
 }
 
 /// The owner's layer-by-layer table: tests, suites and status per layer.
-pub fn layer_status_section(out: &mut String, r: &Results) {
+pub fn layer_status_section(out: &mut String, r: &Results, chaos: &Results) {
     let _ = writeln!(out, "### Layer-by-layer status\n");
     let _ = writeln!(
         out,
@@ -101,6 +101,11 @@ pub fn layer_status_section(out: &mut String, r: &Results) {
             .collect();
         let (tests, suites, status) = if layer == Layer::L0 {
             l0_status(r)
+        } else if layer == Layer::L5 {
+            match super::chaos::chaos_status(chaos) {
+                Some((n, status)) => (n.to_string(), "`suites/<catalog>/chaos/`".into(), status),
+                None => ("0".into(), "none".into(), "○ not run".into()),
+            }
         } else {
             let mut names: Vec<(&str, &str)> = Vec::new();
             let mut apps: Vec<&str> = Vec::new();

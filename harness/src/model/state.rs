@@ -46,6 +46,10 @@ pub enum State {
     /// The orchestrator's own API contract on the node (one case per node, not per app):
     /// sessions, malformed requests and their exact errors, nothing half-done.
     ApiContract,
+    /// An L5 chaos scenario (one case per scenario and node, named after the scenario, not this
+    /// word): a fault injected, healed, and the node back to its invariant within a deadline.
+    /// Not a matrix column and not a suite key, so not in [`State::ALL`].
+    Chaos,
 }
 
 impl State {
@@ -75,7 +79,7 @@ impl State {
 
     /// True for a state checked once per node rather than per app.
     pub fn node_level(self) -> bool {
-        self == State::ApiContract
+        matches!(self, State::ApiContract | State::Chaos)
     }
 
     /// The layer whose suite holds this state's case.
@@ -93,12 +97,13 @@ impl State {
             | State::Reboot
             | State::DaemonRestart
             | State::StoppedSurvives => Layer::L3,
+            State::Chaos => Layer::L5,
         }
     }
 
     /// True when checking this state changes the node, so nothing else may run on it meanwhile.
     pub fn changes_node(self) -> bool {
-        self.layer() == Layer::L3 || self == State::ApiContract
+        matches!(self.layer(), Layer::L3 | Layer::L5) || self == State::ApiContract
     }
 
     /// The kebab-case name used in case names and suite files.
@@ -119,6 +124,7 @@ impl State {
             State::DaemonRestart => "daemon-restart",
             State::StoppedSurvives => "stopped-survives",
             State::ApiContract => "api-contract",
+            State::Chaos => "chaos",
         }
     }
 
@@ -140,6 +146,7 @@ impl State {
             State::DaemonRestart => "daemon-restart survives",
             State::StoppedSurvives => "stopped survives",
             State::ApiContract => "API contract",
+            State::Chaos => "chaos scenario",
         }
     }
 }

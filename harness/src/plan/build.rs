@@ -2,12 +2,14 @@
 //!
 //! Order per node and iteration: setup (install in dependency order), the `present` cases
 //! (concurrently), the other read-only cases (concurrently), each app's state-changing cases one at
-//! a time, then the node-level daemon restart, then the node reboot.
+//! a time, then the node-level daemon restart, then the node reboot, then (L5) each chaos
+//! scenario alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Selection;
 use crate::{
+    chaos::Scenario,
     error::Error,
     model::{AppId, CaseName, Layer, State},
     suite::Suite,
@@ -278,6 +280,58 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
 }
 
 /// The companions serving some of `suite`'s UI URLs.
+/// Adds one L5 case per chaos scenario the selection asks for (a scenario targeting an app only
+/// when that app is selected or none is), each alone on its node after every other step. The
+/// invariant a scenario checks covers the whole catalog, so setup then installs every app.
+pub fn with_chaos(
+    mut p: Plan,
+    suites: &[Suite],
+    scenarios: &[Scenario],
+    sel: &Selection,
+) -> Result<Plan, Error> {
+    if !sel.layers().contains(&Layer::L5) {
+        return Ok(p);
+    }
+    let mut cases = Vec::new();
+    for s in scenarios {
+        if s.target
+            .as_ref()
+            .is_some_and(|t| !sel.apps.is_empty() && !sel.apps.contains(t))
+        {
+            continue;
+        }
+        let app = s
+            .target
+            .clone()
+            .unwrap_or_else(|| AppId::new(NODE_APP).expect("a valid app id"));
+        let name = CaseName {
+            layer: Layer::L5,
+            app: app.to_string(),
+            check: s.name.clone(),
+        };
+        if sel.matches(&name.to_string()) {
+            cases.push(Case {
+                name,
+                app,
+                state: State::Chaos,
+                depends_on: Vec::new(),
+            });
+        }
+    }
+    if cases.is_empty() {
+        return Ok(p);
+    }
+    let by_id: BTreeMap<&AppId, &Suite> = suites.iter().map(|s| (&s.app, s)).collect();
+    let all: Vec<AppId> = by_id.keys().map(|a| (*a).clone()).collect();
+    let setup = Step::Setup(install_order(&all, &by_id)?);
+    match p.steps.first_mut() {
+        Some(first @ Step::Setup(_)) => *first = setup,
+        _ => p.steps.insert(0, setup),
+    }
+    p.steps.extend(cases.into_iter().map(Step::Alone));
+    Ok(p)
+}
+
 fn servers(suite: &Suite) -> impl Iterator<Item = &AppId> {
     suite.ui.iter().filter_map(|u| u.served_by.as_ref())
 }

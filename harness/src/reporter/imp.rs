@@ -294,8 +294,9 @@ impl Reporter {
             } => {
                 self.finished.insert(case.clone());
                 let message = match outcome {
-                    // An L0 pass still carries its counts: the first output line.
-                    Outcome::Pass if case.name.layer == Layer::L0 => {
+                    // An L0 pass still carries its counts, an L5 pass its time to converge: the
+                    // first output line.
+                    Outcome::Pass if matches!(case.name.layer, Layer::L0 | Layer::L5) => {
                         output.lines().next().unwrap_or("").to_owned()
                     }
                     other => other.message().to_owned(),

@@ -44,7 +44,25 @@ pub fn blocked(
     })
 }
 
-async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
+/// Judges one case: its outcome and, for a passed chaos scenario, the headline its output
+/// starts with (the time to converge; see `checks::converge_line`).
+async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<String>) {
+    if case.state == State::Chaos {
+        let Some(s) = spec.chaos.get(&case.name.check) else {
+            return (
+                Outcome::Error(format!("no chaos scenario {}", case.name.check)),
+                None,
+            );
+        };
+        return match checks::chaos(ctx, s, &spec.suites).await {
+            Ok(took) => (Outcome::Pass, Some(checks::converge_line(took))),
+            Err(o) => (o, None),
+        };
+    }
+    (judge(ctx, spec, case).await, None)
+}
+
+async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
     if case.state == State::ApiContract {
         return checks::api_contract(ctx)
             .await
@@ -67,7 +85,7 @@ async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
         State::UninstalledClean => checks::uninstalled_clean(ctx, suite, all).await,
         State::Update => checks::update(ctx, suite).await,
         State::RequiredStack => checks::required_stack(ctx, suite, all).await,
-        State::ApiContract => unreachable!("judged above"),
+        State::ApiContract | State::Chaos => unreachable!("judged above"),
         // Node-level actions are judged together in their step.
         State::DaemonRestart | State::Reboot | State::StoppedSurvives => Err(Outcome::Error(
             "node-level state run as a single case".into(),
@@ -168,19 +186,27 @@ impl NodeRun {
             });
         });
         let limit = self.spec.case_timeout;
-        let (outcome, log) = capture(async {
-            let outcome = tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case))
-                .await
-                .unwrap_or_else(|_| Outcome::Fail(format!("timed out after {}s", limit.as_secs())));
+        let ((outcome, headline), log) = capture(async {
+            let (outcome, headline) =
+                tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case))
+                    .await
+                    .unwrap_or_else(|_| {
+                        let why = format!("timed out after {}s", limit.as_secs());
+                        (Outcome::Fail(why), None)
+                    });
             if case.state.changes_node() && matches!(outcome, Outcome::Fail(_) | Outcome::Error(_))
             {
-                restore_after(&self.ctx, &self.spec, outcome).await
+                (restore_after(&self.ctx, &self.spec, outcome).await, None)
             } else {
-                outcome
+                (outcome, headline)
             }
         })
         .await;
         slow.abort();
+        let log = match headline {
+            Some(h) => format!("{h}\n{log}"),
+            None => log,
+        };
         (case.name.clone(), self.finish(&case, outcome, started, log))
     }
 

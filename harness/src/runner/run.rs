@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Cancel, l0::run_l0, node::run_node};
 use crate::{
+    chaos::Scenario,
     fleet::{Fleet, Node, Redactor},
     model::{AppId, Layer},
     plan::Plan,
@@ -36,6 +37,8 @@ pub struct RunSpec {
     pub plan: Plan,
     /// Suites by app.
     pub suites: BTreeMap<AppId, Suite>,
+    /// L5 chaos scenarios by name.
+    pub chaos: BTreeMap<String, Scenario>,
     /// Iterations.
     pub iterations: u32,
     /// Required layers.
