@@ -142,10 +142,10 @@ pub struct MatrixArgs {
     /// results.json to read (default: reports/latest/results.json).
     #[arg(long)]
     pub results: Option<PathBuf>,
-    /// results.json of a separate chaos pass (`gate --layer L5`) for the L5 section; without
-    /// it, the L5 section comes from `--results`.
+    /// results.json of a separate pass (`gate --layer L5,L6`) for the L5 and L6 sections;
+    /// without it, they come from `--results`.
     #[arg(long)]
-    pub chaos: Option<PathBuf>,
+    pub extra_results: Option<PathBuf>,
     /// TESTING.md to write (default: TESTING.md next to the fleet file).
     #[arg(long)]
     pub output: Option<PathBuf>,

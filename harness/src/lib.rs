@@ -4,7 +4,8 @@
 //! cases; `runner` executes them over `transport` (SSH and HTTP) with `checks`, and emits
 //! `reporter` events; reporters (console, JUnit, JSON, summary) consume those events; `matrix`
 //! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine;
-//! `chaos` declares the L5 scenarios (faults) that `checks` inject and judge.
+//! `chaos` declares the L5 scenarios (faults) that `checks` inject and judge; `perf` the L6 KPI
+//! cells `checks` measure, and their history.
 
 pub mod chaos;
 pub mod checks;
@@ -16,6 +17,7 @@ pub mod fsutil;
 pub mod lab;
 pub mod matrix;
 pub mod model;
+pub mod perf;
 pub mod plan;
 pub mod reporter;
 pub mod runner;

@@ -13,7 +13,8 @@ use harness::{
     exit,
     fleet::{FleetFile, Redactor, find_fleet_file},
     model::{AppId, Layer, OutcomeKind},
-    plan::{Rerun, Selection, plan, with_chaos},
+    perf::load_kpis,
+    plan::{Rerun, Selection, plan, with_chaos_and_perf},
     reporter::{Console, Output, Reporter, Results, Timestamp, Verdict},
     runner::{Cancel, RunSpec, run},
     suite::load_catalog,
@@ -79,7 +80,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             let output = m.output.clone().unwrap_or_else(|| root.join("TESTING.md"));
             let changed = harness::matrix::regenerate(
                 &results,
-                m.chaos.as_deref(),
+                m.extra_results.as_deref(),
                 &root.join("orchestrator"),
                 &output,
             )?;
@@ -184,7 +185,14 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
     };
     let apps: Vec<AppId> = suites.iter().map(|s| s.app.clone()).collect();
     let scenarios = load_scenarios(&suites_dir, &fleet.catalog, &apps)?;
-    let plan = with_chaos(plan(&suites, &selection)?, &suites, &scenarios, &selection)?;
+    let kpis = load_kpis(&suites_dir, &fleet.catalog, &apps)?;
+    let plan = with_chaos_and_perf(
+        plan(&suites, &selection)?,
+        &suites,
+        &scenarios,
+        &kpis,
+        &selection,
+    )?;
     if job.list_only {
         print!("{}", plan.list());
         if matches!(&cli.command, Command::List(l) if l.urls) {
@@ -202,8 +210,13 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             job.required.unwrap_or_else(|| selection.layers()),
         ),
     };
+    let run_id = run_id();
+    let regress_pct: BTreeMap<String, u32> = kpis
+        .iter()
+        .map(|k| (k.name.clone(), k.regress_pct))
+        .collect();
     let spec = RunSpec {
-        run_id: run_id(),
+        run_id: run_id.clone(),
         command: job.command.to_owned(),
         rerun_of: rerun.map(|r| r.of),
         fleet,
@@ -215,6 +228,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             .map(|s| (s.app.clone(), s))
             .collect::<BTreeMap<_, _>>(),
         chaos: scenarios.into_iter().map(|s| (s.name.clone(), s)).collect(),
+        kpis: kpis.into_iter().map(|k| (k.name.clone(), k)).collect(),
         iterations,
         required,
         case_timeout: Duration::from_secs(job.select.timeout),
@@ -227,11 +241,75 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
         MessageFormat::Human => Output::Human(Console::stdout(redactor.clone())),
         MessageFormat::Json => Output::Json(Box::new(std::io::stdout())),
     };
-    execute(
+    let code = execute(
         spec,
         Reporter::new(output, redactor.clone()).with_reports(&reports),
         &redactor,
-    )
+    )?;
+    if !regress_pct.is_empty() {
+        record_perf(&reports, &run_id, &root, &regress_pct)?;
+    }
+    Ok(code)
+}
+
+/// Appends this run's L6 cells to `reports/perf-history.jsonl`, each compared with its last
+/// green run, and prints each cell's trend; a regressed cell is printed as such (it does not
+/// change the exit code: pass/fail is the budget's).
+fn record_perf(
+    reports: &Path,
+    run_id: &str,
+    root: &Path,
+    regress_pct: &BTreeMap<String, u32>,
+) -> Result<(), Error> {
+    let path = reports.join(run_id).join("results.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let results = Results::from_json(&text)
+        .map_err(|e| Error::Usage(format!("failed to parse {}: {e}", path.display())))?;
+    let history = reports.join(harness::perf::HISTORY_FILE);
+    let earlier = harness::perf::read(&history).map_err(Error::Usage)?;
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        );
+    let mut records = Vec::new();
+    for c in results
+        .cases
+        .iter()
+        .filter(|c| c.case.name.layer == Layer::L6)
+    {
+        let Some(m) = harness::perf::Measured::from_message(&c.message) else {
+            continue;
+        };
+        let pct = regress_pct.get(&c.case.name.check).copied().unwrap_or(25);
+        let r = harness::perf::Record::new(
+            run_id,
+            &commit,
+            &c.case.node.0,
+            &c.case.name.to_string(),
+            m,
+            pct,
+            &earlier,
+        );
+        println!("perf: {} on {}: {}", r.case, r.node, r.trend());
+        records.push(r);
+    }
+    let regressed: Vec<_> = records.iter().filter(|r| r.regressed).collect();
+    if !regressed.is_empty() {
+        println!(
+            "perf: {} regressed cell(s) (not a failure; see {})",
+            regressed.len(),
+            history.display()
+        );
+    }
+    harness::perf::append(&history, &records).map_err(Error::Usage)
 }
 
 /// `reports/latest/results.json`, which `--rerun-failed` reruns the failures of.

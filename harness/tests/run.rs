@@ -110,6 +110,7 @@ fn spec(nodes: Vec<Node>, sshd: &Sshd, srv: &FakeOrchestrator, leak: bool) -> Ru
         plan: p,
         suites: BTreeMap::from([(s.app.clone(), s)]),
         chaos: BTreeMap::new(),
+        kpis: BTreeMap::new(),
         iterations: 2,
         required: vec![Layer::L1, Layer::L2],
         // Generous: a case that hits it is judged a failure, which would hide what went wrong on

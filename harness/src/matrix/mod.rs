@@ -10,6 +10,7 @@ mod cells;
 mod chaos;
 mod loc;
 mod markers;
+mod perf;
 mod regenerate;
 mod render;
 mod results;

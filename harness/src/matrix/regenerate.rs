@@ -59,12 +59,13 @@ pub enum MatrixError {
     },
 }
 
-/// Regenerates `testing_md` from `results_json` (and the L5 section from `chaos_json`, a
-/// separate chaos pass, when given) and the code under `orchestrator_dir` (its `src/` and
-/// `loc-budget.toml`); returns true when the file changed.
+/// Regenerates `testing_md` from `results_json` (and the L5 and L6 sections from `extra_json`, a
+/// separate pass, when given; L6's trends from the `perf-history.jsonl` of its reports folder)
+/// and the code under `orchestrator_dir` (its `src/` and `loc-budget.toml`); returns true when
+/// the file changed.
 pub fn regenerate(
     results_json: &Path,
-    chaos_json: Option<&Path>,
+    extra_json: Option<&Path>,
     orchestrator_dir: &Path,
     testing_md: &Path,
 ) -> Result<bool, MatrixError> {
@@ -76,7 +77,19 @@ pub fn regenerate(
         results::parse(path, &text)
     };
     let results = read(results_json)?;
-    let chaos = chaos_json.map(read).transpose()?;
+    let extra = extra_json.map(read).transpose()?;
+    let history_file = extra_json
+        .unwrap_or(results_json)
+        .parent()
+        .and_then(Path::parent)
+        .map(|reports| reports.join(crate::perf::HISTORY_FILE));
+    let history = match history_file {
+        Some(f) => crate::perf::read(&f).map_err(|message| MatrixError::Results {
+            path: f.clone(),
+            message,
+        })?,
+        None => Vec::new(),
+    };
     let previous = match fs::read_to_string(testing_md) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -93,7 +106,7 @@ pub fn regenerate(
         message,
     })?;
     let loc = loc::count(orchestrator_dir)?;
-    let next = render_with(&results, chaos.as_ref(), &loc, &previous);
+    let next = render_with(&results, extra.as_ref(), &history, &loc, &previous);
     if next == previous {
         return Ok(false);
     }

@@ -168,7 +168,7 @@ fn refuses_results_naming_the_file_and_the_fault() {
         .split(" at line")
         .next()
         .unwrap(),
-        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `api-contract`, `chaos`"
+        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `api-contract`, `chaos`, `perf`"
     );
     let err = regenerate(
         &fixture("missing.json"),

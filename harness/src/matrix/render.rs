@@ -8,11 +8,14 @@ use super::{
     cells::{Cell, cell},
     chaos::chaos_section,
     loc::LocReport,
-    markers, scorecard,
+    markers,
+    perf::perf_section,
+    scorecard,
 };
 use crate::{
     cli::GATE_ITERATIONS,
     model::{AppId, CaseName, Layer, NodeName, OutcomeKind, State},
+    perf::Record,
     reporter::{CaseRecord, Results, Verdict},
 };
 
@@ -25,22 +28,24 @@ const MAX_MESSAGE_CHARS: usize = 160;
 /// TESTING.md with the results' fleet block rebuilt from `results` and `loc`; the rest of
 /// `previous_testing_md` is kept verbatim.
 pub fn render(results: &Results, loc: &LocReport, previous_testing_md: &str) -> String {
-    render_with(results, None, loc, previous_testing_md)
+    render_with(results, None, &[], loc, previous_testing_md)
 }
 
-/// [`render`], with the L5 section from `chaos` (a separate chaos pass) rather than `results`.
+/// [`render`], with the L5 and L6 sections from `extra` (a separate pass) rather than
+/// `results`, and the KPI `history` for L6's trends.
 pub fn render_with(
     results: &Results,
-    chaos: Option<&Results>,
+    extra: Option<&Results>,
+    history: &[Record],
     loc: &LocReport,
     previous_testing_md: &str,
 ) -> String {
-    let block = block(results, chaos.unwrap_or(results), loc);
+    let block = block(results, extra.unwrap_or(results), history, loc);
     markers::splice(previous_testing_md, &results.fleet, &block)
 }
 
 /// The fleet's block, markers included.
-fn block(r: &Results, chaos: &Results, loc: &LocReport) -> String {
+fn block(r: &Results, extra: &Results, history: &[Record], loc: &LocReport) -> String {
     let mut out = String::new();
     out.push_str(&markers::begin(&r.fleet));
     out.push('\n');
@@ -60,8 +65,9 @@ fn block(r: &Results, chaos: &Results, loc: &LocReport) -> String {
     }
     run_section(&mut out, r);
     matrix_section(&mut out, r);
-    scorecard::layer_status_section(&mut out, r, chaos);
-    chaos_section(&mut out, chaos);
+    scorecard::layer_status_section(&mut out, r, extra);
+    chaos_section(&mut out, extra);
+    perf_section(&mut out, extra, history);
     layers_section(&mut out, r);
     not_passed_section(&mut out, r);
     gate_section(&mut out, r);

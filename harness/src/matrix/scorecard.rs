@@ -87,7 +87,7 @@ pub fn done_headline(out: &mut String, r: &Results) {
 }
 
 /// The owner's layer-by-layer table: tests, suites and status per layer.
-pub fn layer_status_section(out: &mut String, r: &Results, chaos: &Results) {
+pub fn layer_status_section(out: &mut String, r: &Results, extra: &Results) {
     let _ = writeln!(out, "### Layer-by-layer status\n");
     let _ = writeln!(
         out,
@@ -101,9 +101,18 @@ pub fn layer_status_section(out: &mut String, r: &Results, chaos: &Results) {
             .collect();
         let (tests, suites, status) = if layer == Layer::L0 {
             l0_status(r)
-        } else if layer == Layer::L5 {
-            match super::chaos::chaos_status(chaos) {
-                Some((n, status)) => (n.to_string(), "`suites/<catalog>/chaos/`".into(), status),
+        } else if matches!(layer, Layer::L5 | Layer::L6) {
+            let (status, folder) = if layer == Layer::L5 {
+                (super::chaos::chaos_status(extra), "chaos")
+            } else {
+                (super::perf::perf_status(extra), "perf")
+            };
+            match status {
+                Some((n, status)) => (
+                    n.to_string(),
+                    format!("`suites/<catalog>/{folder}/`"),
+                    status,
+                ),
                 None => ("0".into(), "none".into(), "○ not run".into()),
             }
         } else {

@@ -50,6 +50,9 @@ pub enum State {
     /// word): a fault injected, healed, and the node back to its invariant within a deadline.
     /// Not a matrix column and not a suite key, so not in [`State::ALL`].
     Chaos,
+    /// An L6 KPI cell (one case per cell and node, named after the cell): measured and judged
+    /// against its budget. Not in [`State::ALL`] either.
+    Perf,
 }
 
 impl State {
@@ -79,7 +82,7 @@ impl State {
 
     /// True for a state checked once per node rather than per app.
     pub fn node_level(self) -> bool {
-        matches!(self, State::ApiContract | State::Chaos)
+        matches!(self, State::ApiContract | State::Chaos | State::Perf)
     }
 
     /// The layer whose suite holds this state's case.
@@ -98,12 +101,13 @@ impl State {
             | State::DaemonRestart
             | State::StoppedSurvives => Layer::L3,
             State::Chaos => Layer::L5,
+            State::Perf => Layer::L6,
         }
     }
 
     /// True when checking this state changes the node, so nothing else may run on it meanwhile.
     pub fn changes_node(self) -> bool {
-        matches!(self.layer(), Layer::L3 | Layer::L5) || self == State::ApiContract
+        matches!(self.layer(), Layer::L3 | Layer::L5 | Layer::L6) || self == State::ApiContract
     }
 
     /// The kebab-case name used in case names and suite files.
@@ -125,6 +129,7 @@ impl State {
             State::StoppedSurvives => "stopped-survives",
             State::ApiContract => "api-contract",
             State::Chaos => "chaos",
+            State::Perf => "perf",
         }
     }
 
@@ -147,6 +152,7 @@ impl State {
             State::StoppedSurvives => "stopped survives",
             State::ApiContract => "API contract",
             State::Chaos => "chaos scenario",
+            State::Perf => "KPI cell",
         }
     }
 }

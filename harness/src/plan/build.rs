@@ -3,7 +3,7 @@
 //! Order per node and iteration: setup (install in dependency order), the `present` cases
 //! (concurrently), the other read-only cases (concurrently), each app's state-changing cases one at
 //! a time, then the node-level daemon restart, then the node reboot, then (L5) each chaos
-//! scenario alone.
+//! scenario alone, then (L6) each KPI cell alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +12,7 @@ use crate::{
     chaos::Scenario,
     error::Error,
     model::{AppId, CaseName, Layer, State},
+    perf::Kpi,
     suite::Suite,
 };
 
@@ -280,40 +281,46 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
 }
 
 /// The companions serving some of `suite`'s UI URLs.
-/// Adds one L5 case per chaos scenario the selection asks for (a scenario targeting an app only
-/// when that app is selected or none is), each alone on its node after every other step. The
-/// invariant a scenario checks covers the whole catalog, so setup then installs every app.
-pub fn with_chaos(
+/// Adds one L5 case per chaos scenario and one L6 case per KPI cell the selection asks for (one
+/// about an app only when that app is selected or none is), each alone on its node after every
+/// other step. Scenarios and cells judge or disturb the whole catalog, so setup then installs
+/// every app.
+pub fn with_chaos_and_perf(
     mut p: Plan,
     suites: &[Suite],
     scenarios: &[Scenario],
+    kpis: &[Kpi],
     sel: &Selection,
 ) -> Result<Plan, Error> {
-    if !sel.layers().contains(&Layer::L5) {
-        return Ok(p);
-    }
+    let layers = sel.layers();
     let mut cases = Vec::new();
-    for s in scenarios {
-        if s.target
-            .as_ref()
-            .is_some_and(|t| !sel.apps.is_empty() && !sel.apps.contains(t))
+    let chaos = scenarios
+        .iter()
+        .map(|s| (Layer::L5, State::Chaos, &s.target, &s.name));
+    let perf = kpis
+        .iter()
+        .map(|k| (Layer::L6, State::Perf, &k.app, &k.name));
+    for (layer, state, about, check) in chaos.chain(perf) {
+        if !layers.contains(&layer)
+            || about
+                .as_ref()
+                .is_some_and(|t| !sel.apps.is_empty() && !sel.apps.contains(t))
         {
             continue;
         }
-        let app = s
-            .target
+        let app = about
             .clone()
             .unwrap_or_else(|| AppId::new(NODE_APP).expect("a valid app id"));
         let name = CaseName {
-            layer: Layer::L5,
+            layer,
             app: app.to_string(),
-            check: s.name.clone(),
+            check: check.clone(),
         };
         if sel.matches(&name.to_string()) {
             cases.push(Case {
                 name,
                 app,
-                state: State::Chaos,
+                state,
                 depends_on: Vec::new(),
             });
         }

@@ -4,7 +4,7 @@ mod build;
 mod rerun;
 mod select;
 
-pub use build::{Case, NODE_APP, NotApplicable, Plan, Step, l0_name, plan, with_chaos};
+pub use build::{Case, NODE_APP, NotApplicable, Plan, Step, l0_name, plan, with_chaos_and_perf};
 pub use rerun::Rerun;
 pub use select::Selection;
 

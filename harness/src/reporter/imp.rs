@@ -294,9 +294,11 @@ impl Reporter {
             } => {
                 self.finished.insert(case.clone());
                 let message = match outcome {
-                    // An L0 pass still carries its counts, an L5 pass its time to converge: the
-                    // first output line.
-                    Outcome::Pass if matches!(case.name.layer, Layer::L0 | Layer::L5) => {
+                    // An L0 pass still carries its counts, an L5 pass its time to converge, an L6
+                    // pass its measurement: the first output line.
+                    Outcome::Pass
+                        if matches!(case.name.layer, Layer::L0 | Layer::L5 | Layer::L6) =>
+                    {
                         output.lines().next().unwrap_or("").to_owned()
                     }
                     other => other.message().to_owned(),

@@ -45,7 +45,7 @@ pub fn blocked(
 }
 
 /// Judges one case: its outcome and, for a passed chaos scenario, the headline its output
-/// starts with (the time to converge; see `checks::converge_line`).
+/// starts with (the time to converge, see `checks::converge_line`; a KPI's measurement).
 async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<String>) {
     if case.state == State::Chaos {
         let Some(s) = spec.chaos.get(&case.name.check) else {
@@ -56,6 +56,19 @@ async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<S
         };
         return match checks::chaos(ctx, s, &spec.suites).await {
             Ok(took) => (Outcome::Pass, Some(checks::converge_line(took))),
+            Err(o) => (o, None),
+        };
+    }
+    if case.state == State::Perf {
+        let Some(k) = spec.kpis.get(&case.name.check) else {
+            return (
+                Outcome::Error(format!("no KPI cell {}", case.name.check)),
+                None,
+            );
+        };
+        return match checks::perf(ctx, k, &spec.suites).await {
+            Ok(m) if m.pass => (Outcome::Pass, Some(m.message())),
+            Ok(m) => (Outcome::Fail(m.message()), None),
             Err(o) => (o, None),
         };
     }
@@ -85,7 +98,7 @@ async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
         State::UninstalledClean => checks::uninstalled_clean(ctx, suite, all).await,
         State::Update => checks::update(ctx, suite).await,
         State::RequiredStack => checks::required_stack(ctx, suite, all).await,
-        State::ApiContract | State::Chaos => unreachable!("judged above"),
+        State::ApiContract | State::Chaos | State::Perf => unreachable!("judged above"),
         // Node-level actions are judged together in their step.
         State::DaemonRestart | State::Reboot | State::StoppedSurvives => Err(Outcome::Error(
             "node-level state run as a single case".into(),

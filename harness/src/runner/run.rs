@@ -14,6 +14,7 @@ use crate::{
     chaos::Scenario,
     fleet::{Fleet, Node, Redactor},
     model::{AppId, Layer},
+    perf::Kpi,
     plan::Plan,
     reporter::{EventKind, TestEvent, Timestamp},
     suite::Suite,
@@ -39,6 +40,8 @@ pub struct RunSpec {
     pub suites: BTreeMap<AppId, Suite>,
     /// L5 chaos scenarios by name.
     pub chaos: BTreeMap<String, Scenario>,
+    /// L6 KPI cells by name.
+    pub kpis: BTreeMap<String, Kpi>,
     /// Iterations.
     pub iterations: u32,
     /// Required layers.
