@@ -801,9 +801,15 @@ impl Orchestrator {
             self.blocking(|b| b.resync()).await.0?;
             self.resynced.store(true, Ordering::Release);
         }
+        let recorded: BTreeSet<AppId> = guard(&self.state).apps.keys().cloned().collect();
         let observed = self.observe().await?;
         let before = guard(&self.state).clone();
         let mut p = plan(&before, &observed);
+        // An install or uninstall that finished while the runtime was being read changed the
+        // record after the runtime's answer: adopt and forget only apps whose record was the same
+        // before and after (the next tick sees the rest as it is).
+        p.adopt.retain(|(id, _)| !recorded.contains(id));
+        p.forget.retain(|id| recorded.contains(id));
         // REGRESSION SWITCH (issue 8): the old reconciler only ever started apps, and never
         // brought a unit's [Install] in line with a stop.
         if Regression::StoppedResurrects.active() {

@@ -248,3 +248,51 @@ fn every_step_fail_point_has_its_crash_test() {
     covered.sort();
     assert_eq!(steps, covered);
 }
+
+/// A tick reads the runtime (here a slow `podman ps`) while an uninstall finishes: the runtime's
+/// answer still shows the app, the record is already gone. The tick must not adopt it back (found
+/// by the lab's legacy gate: the reinstall then took the update path, with the app meant to be
+/// stopped, and never started it).
+#[tokio::test]
+async fn a_tick_reading_the_runtime_during_an_uninstall_does_not_bring_the_app_back() {
+    let rig = Rig::new(crate::rig::Kind::Legacy, stack_catalog());
+    rig.core.install(&id("web")).await.unwrap();
+    rig.core.tick().await.unwrap();
+    rig.node.lock().unwrap().ps_delay = Some(std::time::Duration::from_millis(400));
+    let core = rig.core.clone();
+    let tick = tokio::spawn(async move { core.tick().await });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    rig.node.lock().unwrap().ps_delay = None;
+    rig.core.uninstall(&id("web"), false, false).await.unwrap();
+    tick.await.unwrap().unwrap();
+    let state: State = serde_json::from_str(&rig.state_file()).unwrap();
+    assert!(
+        !state.apps.contains_key(&id("web")),
+        "the tick adopted the uninstalled app back: {state:?}"
+    );
+    rig.take();
+    match rig.core.install(&id("web")).await.unwrap() {
+        orchestrator::ops::Installed::Fresh(st) => assert_eq!(st.state.as_str(), "running"),
+        other => panic!("a fresh install went the update path: {other:?}"),
+    }
+}
+
+/// The other way round: an install finishes while a tick reads the runtime (which does not show
+/// it yet). The tick must not forget the new record.
+#[tokio::test]
+async fn a_tick_reading_the_runtime_during_an_install_does_not_forget_the_app() {
+    let rig = Rig::new(crate::rig::Kind::Legacy, stack_catalog());
+    rig.core.tick().await.unwrap();
+    rig.node.lock().unwrap().ps_delay = Some(std::time::Duration::from_millis(400));
+    let core = rig.core.clone();
+    let tick = tokio::spawn(async move { core.tick().await });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    rig.node.lock().unwrap().ps_delay = None;
+    rig.core.install(&id("web")).await.unwrap();
+    tick.await.unwrap().unwrap();
+    let state: State = serde_json::from_str(&rig.state_file()).unwrap();
+    assert!(
+        state.apps.contains_key(&id("web")),
+        "the tick forgot the app installed while it read the runtime: {state:?}"
+    );
+}

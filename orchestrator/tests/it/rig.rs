@@ -42,6 +42,8 @@ pub struct Node {
     pub loaded: BTreeMap<String, String>,
     /// The unit text each active unit was (re)started from.
     pub started_from: BTreeMap<String, String>,
+    /// How long `podman ps` takes after reading the containers (its answer is from then).
+    pub ps_delay: Option<std::time::Duration>,
 }
 
 /// The orchestrator, its recorded commands, its simulated node and its folder.
@@ -191,6 +193,7 @@ fn answer(node: &Mutex<Node>, units: &Path, program: Program, args: &[String]) -
             _ => fail("the simulated node does not know this podman command"),
         },
         (Program::Podman, ["ps", ..]) => {
+            let delay = n.ps_delay;
             let list: Vec<serde_json::Value> = n
                 .containers
                 .iter()
@@ -205,6 +208,10 @@ fn answer(node: &Mutex<Node>, units: &Path, program: Program, args: &[String]) -
                     })
                 })
                 .collect();
+            drop(n);
+            if let Some(d) = delay {
+                std::thread::sleep(d);
+            }
             ok(serde_json::to_string(&list).unwrap())
         }
         _ => fail("the simulated node does not know this command"),
