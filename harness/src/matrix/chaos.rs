@@ -86,6 +86,11 @@ pub fn chaos_section(out: &mut String, r: &Results) {
         out.push_str(&row);
     }
     out.push('\n');
+    let _ = writeln!(
+        out,
+        "n/a in the lab: OOM (its nodes have no memory cgroup, so limits are not enforced) and \
+         clock faults (no `CAP_SYS_TIME`).\n"
+    );
 }
 
 /// L5's status for the layer table: `None` when no L5 case ran.
