@@ -280,7 +280,6 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     })
 }
 
-/// The companions serving some of `suite`'s UI URLs.
 /// Adds one L5 case per chaos scenario and one L6 case per KPI cell the selection asks for (one
 /// about an app only when that app is selected or none is), each alone on its node after every
 /// other step. Scenarios and cells judge or disturb the whole catalog, so setup then installs
@@ -339,6 +338,7 @@ pub fn with_chaos_and_perf(
     Ok(p)
 }
 
+/// The companions serving some of `suite`'s UI URLs.
 fn servers(suite: &Suite) -> impl Iterator<Item = &AppId> {
     suite.ui.iter().filter_map(|u| u.served_by.as_ref())
 }
@@ -653,6 +653,56 @@ L2::mempool::ui: /app/mempool/api/v1/backend-info
         assert_eq!(
             plan(&s, &sel(&[], &[], None)).unwrap_err().to_string(),
             "requirement cycle: a -> b -> a"
+        );
+    }
+
+    #[test]
+    fn chaos_and_perf_cases_come_last_each_alone_and_install_the_whole_catalog() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let scenario = |file: &str, text: &str| {
+            crate::chaos::parse(&root.join(file), text, &[AppId::new("lab-wallet").unwrap()])
+                .unwrap()
+        };
+        let scenarios = [
+            scenario(
+                "kill-orchestrator.toml",
+                "fault = \"kill-orchestrator\"\ndeadline_secs = 30\n",
+            ),
+            scenario(
+                "kill-app.toml",
+                "fault = \"kill-app\"\ntarget = \"lab-wallet\"\ndeadline_secs = 30\n",
+            ),
+        ];
+        let kpi = crate::perf::parse(
+            &root.join("daemon-start.toml"),
+            "metric = \"daemon-start\"\nsamples = 3\nstatistic = \"max\"\nbudget_ms = 5000\n",
+            &[],
+        )
+        .unwrap();
+        let only = |apps: &[&str], layers: &[Layer]| {
+            let s = sel(apps, layers, None);
+            let p = plan(&suites(), &s).unwrap();
+            render(
+                &with_chaos_and_perf(p, &suites(), &scenarios, std::slice::from_ref(&kpi), &s)
+                    .unwrap(),
+            )
+        };
+        assert_eq!(
+            only(&[], &[Layer::L5, Layer::L6]),
+            "setup lab-chain lab-wallet\n\
+             alone L5::orchestrator::kill-orchestrator\n\
+             alone L5::lab-wallet::kill-app\n\
+             alone L6::orchestrator::daemon-start"
+        );
+        // One app selected: its scenario and the node-level ones, still the whole catalog set up.
+        assert_eq!(
+            only(&["lab-chain"], &[Layer::L5]),
+            "setup lab-chain lab-wallet\nalone L5::orchestrator::kill-orchestrator"
+        );
+        // Not selected: nothing added.
+        assert_eq!(
+            only(&["lab-chain"], &[Layer::L1]),
+            "setup lab-chain\nconcurrent L1::lab-chain::present\nconcurrent L1::lab-chain::valid L1::lab-chain::rpc"
         );
     }
 }
