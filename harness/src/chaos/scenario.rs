@@ -2,7 +2,6 @@
 //! a [`Scenario`] with the file, line and key in every refusal.
 
 use std::{
-    fs,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -10,7 +9,11 @@ use std::{
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::{model::AppId, suite::SuiteError, toml_pos::line_of};
+use crate::{
+    model::AppId,
+    suite::{SuiteError, load_folder},
+    toml_pos::line_of,
+};
 
 /// The longest deadline or hold a scenario may declare.
 const MAX_SECS: u64 = 600;
@@ -192,35 +195,9 @@ pub fn load_scenarios(
     catalog: &str,
     apps: &[AppId],
 ) -> Result<Vec<Scenario>, SuiteError> {
-    let dir = suites_dir.join(catalog).join("chaos");
-    let entries = match fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(SuiteError::ReadDir { path: dir, source }),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| SuiteError::ReadDir {
-                path: dir.clone(),
-                source,
-            })?
-            .path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).map_err(|source| SuiteError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            parse(&path, &text, apps)
-        })
-        .collect()
+    load_folder(suites_dir, catalog, "chaos", |path, text| {
+        parse(path, text, apps)
+    })
 }
 
 /// Parses one scenario file.

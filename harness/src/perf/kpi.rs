@@ -1,15 +1,16 @@
 //! KPI cells as data: one file per cell under `suites/<catalog>/perf/`, checked into a [`Kpi`]
 //! with the file, line and key in every refusal.
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::{model::AppId, suite::SuiteError, toml_pos::line_of};
+use crate::{
+    model::AppId,
+    suite::{SuiteError, load_folder},
+    toml_pos::line_of,
+};
 
 /// The most samples a cell may take.
 const MAX_SAMPLES: i64 = 500;
@@ -205,37 +206,12 @@ struct WireKpi {
     regress_pct: Option<Spanned<i64>>,
 }
 
-/// Loads `suites_dir/<catalog>/perf/*.toml`, sorted by name; no folder means no cell.
+/// Loads `suites_dir/<catalog>/perf/*.toml`, sorted by name; no folder means no cell. `apps`
+/// are the catalog's apps, which `app` must name.
 pub fn load_kpis(suites_dir: &Path, catalog: &str, apps: &[AppId]) -> Result<Vec<Kpi>, SuiteError> {
-    let dir = suites_dir.join(catalog).join("perf");
-    let entries = match fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(SuiteError::ReadDir { path: dir, source }),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| SuiteError::ReadDir {
-                path: dir.clone(),
-                source,
-            })?
-            .path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).map_err(|source| SuiteError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            parse(&path, &text, apps)
-        })
-        .collect()
+    load_folder(suites_dir, catalog, "perf", |path, text| {
+        parse(path, text, apps)
+    })
 }
 
 /// Parses one KPI file.

@@ -78,6 +78,45 @@ pub enum SuiteError {
     },
 }
 
+/// Every `*.toml` file of `suites_dir/<catalog>/<folder>/`, sorted by name, each parsed by
+/// `parse`; no folder means none (the L5 scenarios and L6 cells).
+pub fn load_folder<T>(
+    suites_dir: &Path,
+    catalog: &str,
+    folder: &str,
+    parse: impl Fn(&Path, &str) -> Result<T, SuiteError>,
+) -> Result<Vec<T>, SuiteError> {
+    let dir = suites_dir.join(catalog).join(folder);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(SuiteError::ReadDir { path: dir, source }),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| SuiteError::ReadDir {
+                path: dir.clone(),
+                source,
+            })?
+            .path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = fs::read_to_string(&path).map_err(|source| SuiteError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            parse(&path, &text)
+        })
+        .collect()
+}
+
 /// Loads every suite of `catalog` from `suites_dir/<catalog>/*.toml`, sorted by app id.
 pub fn load_catalog(suites_dir: &Path, catalog: &str) -> Result<Vec<Suite>, SuiteError> {
     let dir = suites_dir.join(catalog);

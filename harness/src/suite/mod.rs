@@ -7,7 +7,7 @@ mod load;
 mod model;
 mod wire;
 
-pub use load::{SuiteError, load_catalog};
+pub use load::{SuiteError, load_catalog, load_folder};
 pub use model::{
     DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
 };
