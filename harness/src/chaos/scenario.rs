@@ -11,8 +11,7 @@ use toml::Spanned;
 
 use crate::{
     model::AppId,
-    suite::{SuiteError, load_folder},
-    toml_pos::line_of,
+    suite::{DataFile, SuiteError, load_folder},
 };
 
 /// The longest deadline or hold a scenario may declare.
@@ -202,56 +201,12 @@ pub fn load_scenarios(
 
 /// Parses one scenario file.
 pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Scenario, SuiteError> {
-    let w: WireScenario = toml::from_str(text).map_err(|e| SuiteError::Syntax {
-        path: path.to_owned(),
-        line: e.span().map_or(1, |s| line_of(text, s.start)),
-        message: e.message().to_owned(),
-    })?;
-    let bad = |key: &str, at: usize, message: String| SuiteError::Invalid {
-        path: path.to_owned(),
-        line: line_of(text, at),
-        key: key.into(),
-        message,
-    };
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .filter(|s| AppId::new(s).is_ok())
-        .ok_or_else(|| {
-            bad(
-                "fault",
-                0,
-                "the file name must be a scenario name: lowercase letters, digits and '-'".into(),
-            )
-        })?
-        .to_owned();
-    let fault = Fault::ALL
-        .into_iter()
-        .find(|f| f.as_str() == w.fault.get_ref())
-        .ok_or_else(|| {
-            let known: Vec<_> = Fault::ALL.iter().map(|f| f.as_str()).collect();
-            bad(
-                "fault",
-                w.fault.span().start,
-                format!(
-                    "unknown fault {:?} (known: {})",
-                    w.fault.get_ref(),
-                    known.join(", ")
-                ),
-            )
-        })?;
-    let app = |key: &str, s: &Spanned<String>| {
-        AppId::new(s.get_ref())
-            .ok()
-            .filter(|a| apps.contains(a))
-            .ok_or_else(|| {
-                bad(
-                    key,
-                    s.span().start,
-                    format!("app {:?} has no suite in this catalog", s.get_ref()),
-                )
-            })
-    };
+    let file = DataFile { path, text };
+    let w: WireScenario = file.wire()?;
+    let bad = |key: &str, at: usize, message: String| file.bad(key, at, message);
+    let name = file.name("fault", "scenario")?;
+    let fault = file.one_of("fault", "fault", &w.fault, &Fault::ALL, Fault::as_str)?;
+    let app = |key: &str, s: &Spanned<String>| file.app(key, s, apps);
     let target = w.target.as_ref().map(|t| app("target", t)).transpose()?;
     if fault.needs_target() != target.is_some() {
         let (at, message) = match &w.target {
@@ -319,23 +274,7 @@ pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Scenario, SuiteE
     let step = w
         .step
         .as_ref()
-        .map(|s| {
-            CrashStep::ALL
-                .into_iter()
-                .find(|c| c.as_str() == s.get_ref())
-                .ok_or_else(|| {
-                    let known: Vec<_> = CrashStep::ALL.iter().map(|c| c.as_str()).collect();
-                    bad(
-                        "step",
-                        s.span().start,
-                        format!(
-                            "unknown step {:?} (known: {})",
-                            s.get_ref(),
-                            known.join(", ")
-                        ),
-                    )
-                })
-        })
+        .map(|s| file.one_of("step", "step", s, &CrashStep::ALL, CrashStep::as_str))
         .transpose()?;
     if (fault == Fault::CrashAt) != step.is_some() {
         let at = w

@@ -1,9 +1,40 @@
 //! What each cell of the coverage matrix says, computed from the cases of one app and state.
 
 use crate::{
-    model::{AppId, NodeName, OutcomeKind, State},
-    reporter::Results,
+    model::{AppId, Layer, NodeName, OutcomeKind, State},
+    reporter::{CaseRecord, Results},
 };
+
+/// Every case of `layer` in the run, in run order.
+pub fn layer_cases(r: &Results, layer: Layer) -> Vec<&CaseRecord> {
+    r.cases
+        .iter()
+        .filter(|c| c.case.name.layer == layer)
+        .collect()
+}
+
+/// The layer table's status of a layer whose cases are not matrix cells (L5 scenarios, L6 KPI
+/// cells): how many distinct cases, and green or how many of its `runs` passed; `None` when
+/// none ran.
+pub fn case_status(r: &Results, layer: Layer, runs: &str) -> Option<(usize, String)> {
+    let cases = layer_cases(r, layer);
+    if cases.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = cases.iter().map(|c| c.case.name.to_string()).collect();
+    names.sort();
+    names.dedup();
+    let passed = cases
+        .iter()
+        .filter(|c| c.outcome == OutcomeKind::Pass)
+        .count();
+    let status = if passed == cases.len() {
+        "● green".to_owned()
+    } else {
+        format!("◐ {passed} of {} {runs}", cases.len())
+    };
+    Some((names.len(), status))
+}
 
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]

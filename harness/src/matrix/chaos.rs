@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::cells::layer_cases;
 use crate::{
     checks::converge_ms,
     model::{Layer, OutcomeKind},
@@ -13,11 +14,7 @@ use crate::{
 /// The section, from the run that ran L5 (the gate's own, or a separate chaos pass).
 pub fn chaos_section(out: &mut String, r: &Results) {
     let _ = writeln!(out, "### L5 chaos: scenarios x nodes\n");
-    let cases: Vec<&CaseRecord> = r
-        .cases
-        .iter()
-        .filter(|c| c.case.name.layer == Layer::L5)
-        .collect();
+    let cases = layer_cases(r, Layer::L5);
     if cases.is_empty() {
         let _ = writeln!(
             out,
@@ -91,29 +88,4 @@ pub fn chaos_section(out: &mut String, r: &Results) {
         "n/a in the lab: OOM (its nodes have no memory cgroup, so limits are not enforced) and \
          clock faults (no `CAP_SYS_TIME`).\n"
     );
-}
-
-/// L5's status for the layer table: `None` when no L5 case ran.
-pub fn chaos_status(r: &Results) -> Option<(usize, String)> {
-    let cases: Vec<&CaseRecord> = r
-        .cases
-        .iter()
-        .filter(|c| c.case.name.layer == Layer::L5)
-        .collect();
-    if cases.is_empty() {
-        return None;
-    }
-    let mut names: Vec<String> = cases.iter().map(|c| c.case.name.to_string()).collect();
-    names.sort();
-    names.dedup();
-    let passed = cases
-        .iter()
-        .filter(|c| c.outcome == OutcomeKind::Pass)
-        .count();
-    let status = if passed == cases.len() {
-        "● green".to_owned()
-    } else {
-        format!("◐ {passed} of {} runs passed", cases.len())
-    };
-    Some((names.len(), status))
 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::cells::layer_cases;
 use crate::{
     model::{Layer, NodeName, OutcomeKind},
     perf::{Measured, Record},
@@ -13,11 +14,7 @@ use crate::{
 /// The section, from the run that ran L6 and the history records of that run.
 pub fn perf_section(out: &mut String, r: &Results, history: &[Record]) {
     let _ = writeln!(out, "### L6 performance: KPI cells x nodes\n");
-    let cases: Vec<_> = r
-        .cases
-        .iter()
-        .filter(|c| c.case.name.layer == Layer::L6)
-        .collect();
+    let cases = layer_cases(r, Layer::L6);
     if cases.is_empty() {
         let _ = writeln!(
             out,
@@ -101,29 +98,4 @@ pub fn perf_section(out: &mut String, r: &Results, history: &[Record]) {
         }
     }
     out.push('\n');
-}
-
-/// L6's status for the layer table: `None` when no L6 case ran.
-pub fn perf_status(r: &Results) -> Option<(usize, String)> {
-    let cases: Vec<_> = r
-        .cases
-        .iter()
-        .filter(|c| c.case.name.layer == Layer::L6)
-        .collect();
-    if cases.is_empty() {
-        return None;
-    }
-    let mut names: Vec<String> = cases.iter().map(|c| c.case.name.to_string()).collect();
-    names.sort();
-    names.dedup();
-    let passed = cases
-        .iter()
-        .filter(|c| c.outcome == OutcomeKind::Pass)
-        .count();
-    let status = if passed == cases.len() {
-        "● green".to_owned()
-    } else {
-        format!("◐ {passed} of {} cells within budget", cases.len())
-    };
-    Some((names.len(), status))
 }

@@ -103,9 +103,15 @@ pub fn layer_status_section(out: &mut String, r: &Results, extra: &Results) {
             l0_status(r)
         } else if matches!(layer, Layer::L5 | Layer::L6) {
             let (status, folder) = if layer == Layer::L5 {
-                (super::chaos::chaos_status(extra), "chaos")
+                (
+                    super::cells::case_status(extra, layer, "runs passed"),
+                    "chaos",
+                )
             } else {
-                (super::perf::perf_status(extra), "perf")
+                (
+                    super::cells::case_status(extra, layer, "cells within budget"),
+                    "perf",
+                )
             };
             match status {
                 Some((n, status)) => (

@@ -8,8 +8,7 @@ use toml::Spanned;
 
 use crate::{
     model::AppId,
-    suite::{SuiteError, load_folder},
-    toml_pos::line_of,
+    suite::{DataFile, SuiteError, load_folder},
 };
 
 /// The most samples a cell may take.
@@ -216,59 +215,15 @@ pub fn load_kpis(suites_dir: &Path, catalog: &str, apps: &[AppId]) -> Result<Vec
 
 /// Parses one KPI file.
 pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Kpi, SuiteError> {
-    let w: WireKpi = toml::from_str(text).map_err(|e| SuiteError::Syntax {
-        path: path.to_owned(),
-        line: e.span().map_or(1, |s| line_of(text, s.start)),
-        message: e.message().to_owned(),
-    })?;
-    let bad = |key: &str, at: usize, message: String| SuiteError::Invalid {
-        path: path.to_owned(),
-        line: line_of(text, at),
-        key: key.into(),
-        message,
-    };
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .filter(|s| AppId::new(s).is_ok())
-        .ok_or_else(|| {
-            bad(
-                "metric",
-                0,
-                "the file name must be a KPI name: lowercase letters, digits and '-'".into(),
-            )
-        })?
-        .to_owned();
-    let metric = Metric::ALL
-        .into_iter()
-        .find(|m| m.as_str() == w.metric.get_ref())
-        .ok_or_else(|| {
-            let known: Vec<_> = Metric::ALL.iter().map(|m| m.as_str()).collect();
-            bad(
-                "metric",
-                w.metric.span().start,
-                format!(
-                    "unknown metric {:?} (known: {})",
-                    w.metric.get_ref(),
-                    known.join(", ")
-                ),
-            )
-        })?;
+    let file = DataFile { path, text };
+    let w: WireKpi = file.wire()?;
+    let bad = |key: &str, at: usize, message: String| file.bad(key, at, message);
+    let name = file.name("metric", "KPI")?;
+    let metric = file.one_of("metric", "metric", &w.metric, &Metric::ALL, Metric::as_str)?;
     let app = w
         .app
         .as_ref()
-        .map(|s| {
-            AppId::new(s.get_ref())
-                .ok()
-                .filter(|a| apps.contains(a))
-                .ok_or_else(|| {
-                    bad(
-                        "app",
-                        s.span().start,
-                        format!("app {:?} has no suite in this catalog", s.get_ref()),
-                    )
-                })
-        })
+        .map(|s| file.app("app", s, apps))
         .transpose()?;
     if metric.needs_app() != app.is_some() {
         let (at, message) = match &w.app {
@@ -332,21 +287,13 @@ pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Kpi, SuiteError>
                 "a calls cell needs operation, systemctl and podman".into(),
             ));
         };
-        let operation = Operation::ALL
-            .into_iter()
-            .find(|o| o.as_str() == op.get_ref())
-            .ok_or_else(|| {
-                let known: Vec<_> = Operation::ALL.iter().map(|o| o.as_str()).collect();
-                bad(
-                    "operation",
-                    op.span().start,
-                    format!(
-                        "unknown operation {:?} (known: {})",
-                        op.get_ref(),
-                        known.join(", ")
-                    ),
-                )
-            })?;
+        let operation = file.one_of(
+            "operation",
+            "operation",
+            op,
+            &Operation::ALL,
+            Operation::as_str,
+        )?;
         Budget::Calls {
             operation,
             systemctl: count("systemctl", sc, 0, 100)?,
@@ -372,19 +319,13 @@ pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Kpi, SuiteError>
                 format!("metric {} needs statistic and budget_ms", metric.as_str()),
             ));
         };
-        let statistic = Statistic::ALL
-            .into_iter()
-            .find(|s| s.as_str() == st.get_ref())
-            .ok_or_else(|| {
-                bad(
-                    "statistic",
-                    st.span().start,
-                    format!(
-                        "unknown statistic {:?} (known: median, p95, max)",
-                        st.get_ref()
-                    ),
-                )
-            })?;
+        let statistic = file.one_of(
+            "statistic",
+            "statistic",
+            st,
+            &Statistic::ALL,
+            Statistic::as_str,
+        )?;
         Budget::Millis {
             statistic,
             ms: count("budget_ms", ms, 1, 3_600_000)?,

@@ -3,10 +3,12 @@
 //! `wire` is the raw file shape; `model` holds the checked types the planner uses; `load` parses
 //! files into them, with file, line and key in every refusal.
 
+mod data_file;
 mod load;
 mod model;
 mod wire;
 
+pub use data_file::DataFile;
 pub use load::{SuiteError, load_catalog, load_folder};
 pub use model::{
     DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
