@@ -12,7 +12,7 @@ use std::{
 
 use harness::{
     fleet::Redactor,
-    transport::{HttpNode, RouteGuard, SshConfig, SshPool},
+    transport::{HttpClient, RouteGuard, SshConfig, SshPool},
 };
 
 fn main() {
@@ -34,7 +34,7 @@ fn main() {
             },
             sessions,
         ));
-        let http = Arc::new(HttpNode::new("bench", srv.addr.ip(), srv.addr.port(), support::PASSWORD.into(), Duration::from_secs(5), RouteGuard::new(None), Redactor::default()));
+        let http = Arc::new(HttpClient::new("bench", srv.addr.ip(), srv.addr.port(), support::PASSWORD.into(), Duration::from_secs(5), RouteGuard::new(None), Redactor::default()));
         let t0 = Instant::now();
         let mut set = tokio::task::JoinSet::new();
         for i in 0..50 {

@@ -12,7 +12,7 @@ use std::{
 
 use harness::{
     fleet::Redactor,
-    transport::{HttpNode, RouteGuard, RpcReply, SshConfig, SshPool, TransportError},
+    transport::{HttpClient, RouteGuard, RpcReply, SshConfig, SshPool, TransportError},
 };
 use support::{ClosedPort, FakeOrchestrator, PASSWORD, Sshd, TOKEN};
 
@@ -113,8 +113,8 @@ async fn ssh_connect_failure_is_a_transport_error() {
     assert!(matches!(e, TransportError::Connect { .. }), "{e:?}");
 }
 
-fn http(srv: &FakeOrchestrator, password: &str, redactor: Redactor) -> HttpNode {
-    HttpNode::new(
+fn http(srv: &FakeOrchestrator, password: &str, redactor: Redactor) -> HttpClient {
+    HttpClient::new(
         "loop",
         srv.addr.ip(),
         srv.addr.port(),
@@ -196,7 +196,7 @@ async fn route_guard_blocks_ssh_and_http_when_the_lab_interface_is_missing() {
         "lab is down: run harness lab up (there is no interface htest-none0)"
     );
     let srv = FakeOrchestrator::start().await;
-    let h = HttpNode::new(
+    let h = HttpClient::new(
         "loop",
         srv.addr.ip(),
         srv.addr.port(),
@@ -226,7 +226,7 @@ async fn lab_sockets_are_bound_to_the_lab_interface() {
         "ok\n"
     );
     let srv = FakeOrchestrator::start().await;
-    let h = HttpNode::new(
+    let h = HttpClient::new(
         "loop",
         srv.addr.ip(),
         srv.addr.port(),
@@ -282,7 +282,7 @@ async fn a_silent_orchestrator_is_a_timeout_naming_its_budget() {
             held.push(s);
         }
     });
-    let h = HttpNode::new(
+    let h = HttpClient::new(
         "loop",
         addr.ip(),
         addr.port(),

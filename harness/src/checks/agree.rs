@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    Check, NodeCtx,
-    ctx::{Container, field},
+    CheckResult, NodeCtx,
+    ctx::{Inspected, field},
 };
 use crate::model::{AppId, Outcome};
 
@@ -20,7 +20,7 @@ pub struct Seen {
     /// The orchestrator's reason for a degraded health, empty when none.
     pub reason: String,
     /// Podman's container, when there is one.
-    pub container: Option<Container>,
+    pub container: Option<Inspected>,
 }
 
 impl Seen {
@@ -31,7 +31,7 @@ impl Seen {
 }
 
 /// Why the orchestrator's `state` and podman's container contradict each other, if they do.
-pub fn contradiction(state: &str, reported_id: &str, c: Option<&Container>) -> Option<String> {
+pub fn contradiction(state: &str, reported_id: &str, c: Option<&Inspected>) -> Option<String> {
     match (state, c) {
         ("running", None) => Some("the orchestrator says running; podman has no container".into()),
         ("running", Some(c)) if !c.running => Some(format!(
@@ -60,7 +60,7 @@ fn short(id: &str) -> &str {
 }
 
 /// Reads `package.status`, `container-list` and podman; fails naming the contradiction.
-pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> Check<Seen> {
+pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> CheckResult<Seen> {
     let st = ctx.status(app).await?;
     let list = ctx.rpc("container-list", json!({})).await?;
     let container = ctx.container(app).await?;
@@ -101,7 +101,7 @@ pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> Check<Seen> {
 }
 
 /// Fails unless the app agrees and is in `want` (`running` also needs podman's container up).
-pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) -> Check<Seen> {
+pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) -> CheckResult<Seen> {
     let seen = agreed(ctx, app).await?;
     let ok = if want == "running" {
         seen.running()
@@ -128,7 +128,11 @@ pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) ->
 
 /// Whether each of `apps` is stopped, per the orchestrator's `container-list` and podman, read
 /// once for all of them: `None` when it is, or why it is not. For judging many apps at a time.
-pub async fn stopped_all(ctx: &NodeCtx, apps: &[AppId], when: &str) -> Check<Vec<Option<String>>> {
+pub async fn stopped_all(
+    ctx: &NodeCtx,
+    apps: &[AppId],
+    when: &str,
+) -> CheckResult<Vec<Option<String>>> {
     let list = ctx.rpc("container-list", json!({})).await?;
     let ps = ctx
         .podman("ps -a --format '{{.Names}} {{.State}}' --filter label=orchestrator.app")
@@ -168,8 +172,8 @@ pub async fn stopped_all(ctx: &NodeCtx, apps: &[AppId], when: &str) -> Check<Vec
 mod tests {
     use super::*;
 
-    fn c(id: &str, running: bool) -> Container {
-        Container {
+    fn c(id: &str, running: bool) -> Inspected {
+        Inspected {
             id: id.into(),
             running,
             started_at: "t".into(),

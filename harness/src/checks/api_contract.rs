@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Check, NodeCtx, ctx::field};
+use super::{CheckResult, NodeCtx, ctx::field};
 use crate::model::Outcome;
 
 /// Every method of the API; each must refuse a request without a valid session.
@@ -136,7 +136,7 @@ pub fn malformed() -> Vec<Expect> {
 }
 
 /// Sends one request; `Err` names what it got instead.
-async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> Check<()> {
+async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> CheckResult<()> {
     let (status, body) = ctx
         .http
         .raw_rpc(e.body.clone(), "application/json", token)
@@ -164,7 +164,7 @@ async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> Check<()> {
 }
 
 /// The installed apps with their states and containers, to prove nothing changed.
-async fn app_set(ctx: &NodeCtx) -> Check<Vec<String>> {
+async fn app_set(ctx: &NodeCtx) -> CheckResult<Vec<String>> {
     let list = ctx.rpc("container-list", json!({})).await?;
     Ok(list
         .get("apps")
@@ -185,7 +185,7 @@ async fn app_set(ctx: &NodeCtx) -> Check<Vec<String>> {
 }
 
 /// The whole contract.
-pub async fn api_contract(ctx: &NodeCtx) -> Check<()> {
+pub async fn api_contract(ctx: &NodeCtx) -> CheckResult<()> {
     let before = app_set(ctx).await?;
     let logged_out = ctx.http.fresh_token().await?;
     let params_of = |m: &str| {
@@ -260,7 +260,7 @@ pub const METRIC_FAMILIES: [&str; 6] = [
 
 /// `GET /metrics`: refused (401) without a session; with one, OpenMetrics text declaring every
 /// family of [`METRIC_FAMILIES`] and ending with `# EOF`.
-async fn metrics_scrape(ctx: &NodeCtx) -> Check<()> {
+async fn metrics_scrape(ctx: &NodeCtx) -> CheckResult<()> {
     let (status, body) = ctx.http.get(None, "/metrics", false).await?;
     if status != 401 || body.contains("orchestrator_") {
         return Err(Outcome::Fail(format!(

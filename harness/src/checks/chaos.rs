@@ -17,7 +17,7 @@ use std::{
 use serde_json::{Value, json};
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     ctx::{field, quote},
     probes::{all_rpc, check_data, record_data},
     required::fault as app_fault,
@@ -75,7 +75,7 @@ pub async fn chaos(
     ctx: &NodeCtx,
     s: &Scenario,
     suites: &BTreeMap<AppId, Suite>,
-) -> Check<Duration> {
+) -> CheckResult<Duration> {
     let all: Vec<AppId> = suites.keys().cloned().collect();
     let order = requirements_first(&all, suites);
     let result = run(ctx, s, suites).await;
@@ -90,7 +90,11 @@ pub async fn chaos(
     Ok(took)
 }
 
-async fn run(ctx: &NodeCtx, s: &Scenario, suites: &BTreeMap<AppId, Suite>) -> Check<Duration> {
+async fn run(
+    ctx: &NodeCtx,
+    s: &Scenario,
+    suites: &BTreeMap<AppId, Suite>,
+) -> CheckResult<Duration> {
     let since = ctx.sh("date +%s").await?.stdout.trim().to_owned();
     for app in &s.stopped {
         ctx.rpc("package.stop", json!({"id": app.as_str()})).await?;
@@ -143,7 +147,7 @@ async fn inject_and_heal(
     s: &Scenario,
     suites: &BTreeMap<AppId, Suite>,
     expect: &mut Expect,
-) -> Check<()> {
+) -> CheckResult<()> {
     let unit = quote(&ctx.fleet.daemon_unit);
     match s.fault {
         Fault::KillOrchestrator => {
@@ -237,7 +241,7 @@ fn replaced(expect: &mut Expect, app: &AppId) {
 fn fault_control(
     suites: &BTreeMap<AppId, Suite>,
     app: &AppId,
-) -> Check<crate::suite::FaultControl> {
+) -> CheckResult<crate::suite::FaultControl> {
     suites.get(app).and_then(|s| s.fault).ok_or_else(|| {
         Outcome::Error(format!(
             "{app}'s suite has no [fault] control for this scenario"
@@ -246,7 +250,7 @@ fn fault_control(
 }
 
 /// The daemon unit's main pid (never 0: the orchestrator must be running).
-async fn main_pid(ctx: &NodeCtx) -> Check<u32> {
+async fn main_pid(ctx: &NodeCtx) -> CheckResult<u32> {
     let out = ctx
         .sh(&format!(
             "systemctl show -p MainPID --value {}",
@@ -264,7 +268,7 @@ async fn main_pid(ctx: &NodeCtx) -> Check<u32> {
 }
 
 /// Waits until systemd runs the daemon again under another pid than `old`, answering logins.
-async fn wait_new_pid(ctx: &NodeCtx, old: u32) -> Check<()> {
+async fn wait_new_pid(ctx: &NodeCtx, old: u32) -> CheckResult<()> {
     let start = Instant::now();
     loop {
         if main_pid(ctx).await.is_ok_and(|p| p != old) {
@@ -282,7 +286,7 @@ async fn wait_new_pid(ctx: &NodeCtx, old: u32) -> Check<()> {
 }
 
 /// Waits until the orchestrator answers a login (its sessions died with it).
-async fn wait_back(ctx: &NodeCtx) -> Check<()> {
+async fn wait_back(ctx: &NodeCtx) -> CheckResult<()> {
     let start = Instant::now();
     loop {
         ctx.http.reset_session().await;
@@ -306,7 +310,7 @@ async fn keep_busy(
     suites: &BTreeMap<AppId, Suite>,
     expect: &Expect,
     hold: Duration,
-) -> Check<()> {
+) -> CheckResult<()> {
     let start = Instant::now();
     let mut rounds = 0;
     while start.elapsed() < hold || rounds == 0 {
@@ -327,7 +331,12 @@ async fn keep_busy(
 }
 
 /// Polls `package.status` until the app's health is `want`; returns how long that took.
-async fn wait_health(ctx: &NodeCtx, app: &AppId, want: &str, budget: Duration) -> Check<Duration> {
+async fn wait_health(
+    ctx: &NodeCtx,
+    app: &AppId,
+    want: &str,
+    budget: Duration,
+) -> CheckResult<Duration> {
     let start = Instant::now();
     loop {
         let st = ctx.status(app).await?;
@@ -352,7 +361,7 @@ async fn config_corrupt(
     suites: &BTreeMap<AppId, Suite>,
     expect: &Expect,
     unit: &str,
-) -> Check<()> {
+) -> CheckResult<()> {
     let saved = format!("{ORCHESTRATOR_CONFIG}.chaos");
     let lines = ctx
         .sh(&format!(
@@ -410,7 +419,7 @@ async fn config_corrupt(
 
 /// The orchestrator aborts at the step's fail point in the middle of the operation; with the
 /// fail point cleared, the operation is retried once and must end as it would have.
-async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) -> Check<()> {
+async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) -> CheckResult<()> {
     let app = target(s);
     let step = s.step.expect("checked at load: crash-at has a step");
     let params = json!({"id": app.as_str()});
@@ -490,7 +499,7 @@ const NOT_INSTALLED: i64 = -32004;
 
 /// `s.connections` connections, each with half a request header, held for `s.hold`: meanwhile
 /// `/healthz` and an authenticated `container-list` must each answer within a second.
-async fn flood(ctx: &NodeCtx, s: &Scenario) -> Check<()> {
+async fn flood(ctx: &NodeCtx, s: &Scenario) -> CheckResult<()> {
     raise_fd_limit(u64::from(s.connections) + 512);
     let port = ctx.fleet.orchestrator_port;
     let mut held = Vec::with_capacity(s.connections as usize);
@@ -551,7 +560,7 @@ async fn flood(ctx: &NodeCtx, s: &Scenario) -> Check<()> {
 /// connection to admit a new one at its cap, which may be this client's keep-alive connection: a
 /// client then sends again on a fresh one. So one retry after a transport error, timed with the
 /// first try; a second transport error is a failure (the API did not answer).
-async fn answered<T, Fut>(what: &str, call: impl Fn() -> Fut) -> Check<(T, Duration)>
+async fn answered<T, Fut>(what: &str, call: impl Fn() -> Fut) -> CheckResult<(T, Duration)>
 where
     Fut: std::future::Future<Output = Result<T, crate::transport::TransportError>>,
 {
@@ -583,7 +592,7 @@ fn raise_fd_limit(want: u64) {
 /// Drops everything but loopback at the node for `s.hold`. Cut and heal are one transient
 /// service on the node, so the heal happens even though the harness cannot reach it; the cut is
 /// proven by a connection that fails while it lasts.
-async fn partition(ctx: &NodeCtx, s: &Scenario) -> Check<()> {
+async fn partition(ctx: &NodeCtx, s: &Scenario) -> CheckResult<()> {
     let hold = s.hold.as_secs();
     let t = "inet archy_lab_chaos";
     let script = format!(
@@ -758,7 +767,7 @@ fn judge(
 }
 
 /// The daemon's journal since `since` (Unix seconds) holds no panic.
-async fn no_panic_since(ctx: &NodeCtx, since: &str) -> Check<()> {
+async fn no_panic_since(ctx: &NodeCtx, since: &str) -> CheckResult<()> {
     let out = ctx
         .sh(&format!(
             "journalctl -u {} --since @{since} -o cat --no-pager | grep -F -m 3 panicked",

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_json::json;
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     agree::expect_state,
     ctx::quote,
     lifecycle::volumes_exist,
@@ -41,7 +41,7 @@ pub fn ports(suite: &Suite) -> Vec<u16> {
 }
 
 /// Fails naming whatever of `app` is left on the node.
-pub async fn nothing_left(ctx: &NodeCtx, app: &AppId, suite: Option<&Suite>) -> Check<()> {
+pub async fn nothing_left(ctx: &NodeCtx, app: &AppId, suite: Option<&Suite>) -> CheckResult<()> {
     let mut left = Vec::new();
     expect_state(ctx, app, "not-installed", "after package.uninstall").await?;
     let ps = ctx
@@ -107,7 +107,7 @@ pub async fn uninstalled_clean(
     ctx: &NodeCtx,
     suite: &Suite,
     suites: &BTreeMap<AppId, Suite>,
-) -> Check<()> {
+) -> CheckResult<()> {
     let deps = dependents(&suite.app, suites, &installed(ctx).await?);
     let r = ctx
         .rpc(

@@ -8,7 +8,7 @@ use tokio::sync::{Mutex, OnceCell};
 use crate::{
     fleet::{Fleet, Node},
     model::{AppId, Outcome},
-    transport::{CmdOutput, HttpNode, RouteGuard, RpcReply, SshPool, TransportError},
+    transport::{CmdOutput, HttpClient, RouteGuard, RpcReply, SshPool, TransportError},
 };
 
 tokio::task_local! {
@@ -29,7 +29,7 @@ pub async fn capture<T>(fut: impl std::future::Future<Output = T>) -> (T, String
 }
 
 /// A check's result so far: `Err` carries the final outcome (fail or error).
-pub type Check<T> = Result<T, Outcome>;
+pub type CheckResult<T> = Result<T, Outcome>;
 
 impl From<TransportError> for Outcome {
     fn from(e: TransportError) -> Self {
@@ -46,7 +46,7 @@ pub struct NodeCtx {
     /// SSH sessions.
     pub ssh: SshPool,
     /// HTTP client and orchestrator session.
-    pub http: HttpNode,
+    pub http: HttpClient,
     /// The app user's uid, resolved once.
     uid: OnceCell<u32>,
     /// Data probe values last read in this iteration, per app.
@@ -57,7 +57,7 @@ pub struct NodeCtx {
 
 impl NodeCtx {
     /// A context over the given transports.
-    pub fn new(fleet: Fleet, node: Node, ssh: SshPool, http: HttpNode) -> Self {
+    pub fn new(fleet: Fleet, node: Node, ssh: SshPool, http: HttpClient) -> Self {
         Self {
             fleet,
             node,
@@ -97,7 +97,7 @@ impl NodeCtx {
     }
 
     /// Runs a command as the SSH user (root in the lab), capturing it.
-    pub async fn sh(&self, cmd: &str) -> Check<CmdOutput> {
+    pub async fn sh(&self, cmd: &str) -> CheckResult<CmdOutput> {
         let out = self.ssh.exec(cmd).await?;
         self.note(&format!(
             "$ {cmd}\n[exit {}] {}{}",
@@ -112,7 +112,7 @@ impl NodeCtx {
         Ok(out)
     }
 
-    async fn uid(&self) -> Check<u32> {
+    async fn uid(&self) -> CheckResult<u32> {
         let user = &self.fleet.app_user;
         self.uid
             .get_or_try_init(|| async {
@@ -129,7 +129,7 @@ impl NodeCtx {
     }
 
     /// Runs `program args` as the app user (`args` already shell-quoted where needed).
-    async fn as_app_user(&self, program: &str, args: &str) -> Check<CmdOutput> {
+    async fn as_app_user(&self, program: &str, args: &str) -> CheckResult<CmdOutput> {
         let quiet = "PODMAN_IGNORE_CGROUPSV1_WARNING=1";
         if self.fleet.ssh_user == self.fleet.app_user {
             return self.sh(&format!("env {quiet} {program} {args}")).await;
@@ -144,17 +144,17 @@ impl NodeCtx {
     }
 
     /// Runs podman as the app user (`args` already shell-quoted where needed).
-    pub async fn podman(&self, args: &str) -> Check<CmdOutput> {
+    pub async fn podman(&self, args: &str) -> CheckResult<CmdOutput> {
         self.as_app_user("podman", args).await
     }
 
     /// Runs `systemctl --user` in the app user's manager.
-    pub async fn user_systemctl(&self, args: &str) -> Check<CmdOutput> {
+    pub async fn user_systemctl(&self, args: &str) -> CheckResult<CmdOutput> {
         self.as_app_user("systemctl --user", args).await
     }
 
     /// The node's boot id (changes with every boot).
-    pub async fn boot_id(&self) -> Check<String> {
+    pub async fn boot_id(&self) -> CheckResult<String> {
         let out = self.sh("cat /proc/sys/kernel/random/boot_id").await?;
         let id = out.stdout.trim().to_owned();
         if out.status != 0 || id.is_empty() {
@@ -167,7 +167,7 @@ impl NodeCtx {
     }
 
     /// The node's clock now (Unix seconds with nanoseconds), as podman's `--since` reads it.
-    pub async fn node_now(&self) -> Check<String> {
+    pub async fn node_now(&self) -> CheckResult<String> {
         let out = self.sh("date +%s.%N").await?;
         Ok(out.stdout.trim().to_owned())
     }
@@ -176,7 +176,12 @@ impl NodeCtx {
     /// for "restarted exactly once"). podman hands its events to journald, which may not have
     /// stored the newest yet when the call returns: while fewer than `expected` are seen, it
     /// reads again for up to 3 s; a count over `expected` is returned as soon as it is seen.
-    pub async fn starts_since(&self, app: &AppId, since: &str, expected: usize) -> Check<usize> {
+    pub async fn starts_since(
+        &self,
+        app: &AppId,
+        since: &str,
+        expected: usize,
+    ) -> CheckResult<usize> {
         let began = std::time::Instant::now();
         loop {
             let out = self
@@ -202,7 +207,7 @@ impl NodeCtx {
 
     /// The reconciler's counters from `server.metrics`: ticks begun (when the API reports them)
     /// and ticks finished.
-    async fn ticks(&self) -> Check<(Option<u64>, u64)> {
+    async fn ticks(&self) -> CheckResult<(Option<u64>, u64)> {
         let m = self.rpc("server.metrics", json!({})).await?;
         let finished = m
             .pointer("/reconcile/ticks")
@@ -217,7 +222,7 @@ impl NodeCtx {
     /// Has the orchestrator run one whole reconcile tick now (`server.reconcile`: it begins after
     /// the call, the same code as the loop's), so what a check saw is known to hold after a
     /// repair pass, without waiting for the loop's next turn.
-    pub async fn reconcile_now(&self) -> Check<()> {
+    pub async fn reconcile_now(&self) -> CheckResult<()> {
         let r = self.rpc("server.reconcile", json!({})).await?;
         match r.get("tick").and_then(Value::as_u64) {
             Some(_) => Ok(()),
@@ -230,7 +235,7 @@ impl NodeCtx {
     /// Waits until the reconcile loop itself has run one whole tick that began after now (its
     /// own timer, not `server.reconcile`): finished ticks must reach the ticks begun so far plus
     /// one (without a begun count, two more finished ticks).
-    pub async fn wait_loop_tick(&self) -> Check<()> {
+    pub async fn wait_loop_tick(&self) -> CheckResult<()> {
         let start = std::time::Instant::now();
         let (begun, finished) = self.ticks().await?;
         let target = begun.map_or(finished + 2, |b| b + 1);
@@ -249,7 +254,7 @@ impl NodeCtx {
 
     /// The app's container as podman sees it (by name: both backends name it after the app),
     /// or `None` when there is none. Ground truth, whatever the orchestrator says.
-    pub async fn container(&self, app: &AppId) -> Check<Option<Container>> {
+    pub async fn container(&self, app: &AppId) -> CheckResult<Option<Inspected>> {
         let out = self
             .podman(&format!(
                 "container inspect -f '{{{{.Id}}}} {{{{.State.Running}}}} {{{{.State.StartedAt}}}}' {}",
@@ -262,7 +267,7 @@ impl NodeCtx {
         let line = out.stdout.trim();
         let mut parts = line.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(running), Some(started_at)) => Ok(Some(Container {
+            (Some(id), Some(running), Some(started_at)) => Ok(Some(Inspected {
                 id: id.to_owned(),
                 running: running == "true",
                 started_at: started_at.to_owned(),
@@ -274,7 +279,7 @@ impl NodeCtx {
     }
 
     /// An orchestrator call; a JSON-RPC error is a product failure.
-    pub async fn rpc(&self, method: &str, params: Value) -> Check<Value> {
+    pub async fn rpc(&self, method: &str, params: Value) -> CheckResult<Value> {
         let reply = self.http.call(method, params.clone()).await?;
         self.note(&format!(
             "rpc {method} {params} -> {}",
@@ -292,13 +297,13 @@ impl NodeCtx {
     }
 
     /// `package.status` of an app.
-    pub async fn status(&self, app: &AppId) -> Check<Value> {
+    pub async fn status(&self, app: &AppId) -> CheckResult<Value> {
         self.rpc("package.status", json!({"id": app.as_str()}))
             .await
     }
 
     /// Polls `package.status` until running and healthy, or fails after `budget`.
-    pub async fn wait_healthy(&self, app: &AppId, budget: Duration) -> Check<Value> {
+    pub async fn wait_healthy(&self, app: &AppId, budget: Duration) -> CheckResult<Value> {
         let start = std::time::Instant::now();
         loop {
             let st = self.status(app).await?;
@@ -342,7 +347,7 @@ pub fn field(v: &Value, key: &str) -> String {
 
 /// An app's container, from `podman container inspect`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Container {
+pub struct Inspected {
     /// The container id.
     pub id: String,
     /// Whether its process runs.

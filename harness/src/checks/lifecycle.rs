@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     agree::{agreed, expect_state},
     ctx::{field, quote},
     probes::{all_rpc, check_data, record_data, rpc_probe},
@@ -23,7 +23,7 @@ fn fail(msg: String) -> Outcome {
 }
 
 /// Every named volume of the suite still exists.
-pub async fn volumes_exist(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn volumes_exist(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     for v in &suite.volumes {
         if ctx
             .podman(&format!("volume exists {}", quote(v)))
@@ -38,7 +38,7 @@ pub async fn volumes_exist(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
 }
 
 /// Running and healthy within the start budget, probes pass, data rules hold.
-pub async fn healthy_and_answering(ctx: &NodeCtx, suite: &Suite) -> Check<serde_json::Value> {
+pub async fn healthy_and_answering(ctx: &NodeCtx, suite: &Suite) -> CheckResult<serde_json::Value> {
     let st = ctx.wait_healthy(&suite.app, suite.start_budget).await?;
     all_rpc(ctx, suite).await?.map_err(fail)?;
     check_data(ctx, suite).await.map_err(fail)?;
@@ -47,7 +47,7 @@ pub async fn healthy_and_answering(ctx: &NodeCtx, suite: &Suite) -> Check<serde_
 
 /// The data values now, remembered for the rules; an app that does not answer before an
 /// operation fails the case (there would be nothing to compare with).
-async fn remember_data(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+async fn remember_data(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     record_data(ctx, suite)
         .await
         .map(drop)
@@ -59,14 +59,18 @@ async fn installed_dependents(
     ctx: &NodeCtx,
     suite: &Suite,
     suites: &BTreeMap<AppId, Suite>,
-) -> Check<Vec<AppId>> {
+) -> CheckResult<Vec<AppId>> {
     Ok(dependents(&suite.app, suites, &installed(ctx).await?))
 }
 
 /// `package.stop` (with `cascade` when installed apps require it): stopped the moment the call
 /// returns, dependents too, every probe fails, volumes kept, and all still stopped a reconcile
 /// tick later.
-pub async fn stop(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>) -> Check<()> {
+pub async fn stop(
+    ctx: &NodeCtx,
+    suite: &Suite,
+    suites: &BTreeMap<AppId, Suite>,
+) -> CheckResult<()> {
     remember_data(ctx, suite).await?;
     let deps = installed_dependents(ctx, suite, suites).await?;
     let st = ctx
@@ -107,7 +111,11 @@ pub async fn stop(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>)
 /// orchestrator reports), started exactly once, healthy within budget, probes and data rules
 /// pass, and the same container a reconcile tick later. Dependents a cascade stopped are
 /// started again afterwards.
-pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>) -> Check<()> {
+pub async fn start(
+    ctx: &NodeCtx,
+    suite: &Suite,
+    suites: &BTreeMap<AppId, Suite>,
+) -> CheckResult<()> {
     let since = ctx.node_now().await?;
     let st = ctx
         .rpc("package.start", json!({"id": suite.app.as_str()}))
@@ -160,7 +168,7 @@ pub async fn start(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>
 /// `package.restart`: a new container (or a later start) running the moment the call returns,
 /// started exactly once, healthy, probes and data rules pass, and not restarted again a
 /// reconcile tick later.
-pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     let before = expect_state(ctx, &suite.app, "running", "before package.restart").await?;
     remember_data(ctx, suite).await?;
     let since = ctx.node_now().await?;
@@ -209,7 +217,11 @@ pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
 
 /// Uninstall without purge (with `cascade` when installed apps require it), install again
 /// (dependents too): healthy, probes pass, data kept.
-pub async fn reinstall(ctx: &NodeCtx, suite: &Suite, suites: &BTreeMap<AppId, Suite>) -> Check<()> {
+pub async fn reinstall(
+    ctx: &NodeCtx,
+    suite: &Suite,
+    suites: &BTreeMap<AppId, Suite>,
+) -> CheckResult<()> {
     remember_data(ctx, suite).await?;
     let deps = installed_dependents(ctx, suite, suites).await?;
     let r = ctx

@@ -18,7 +18,7 @@ mod update;
 pub use api_contract::api_contract;
 pub use chaos::{chaos, converge_line, converge_ms};
 pub use clean::uninstalled_clean;
-pub use ctx::{Check, NodeCtx, capture, quote};
+pub use ctx::{CheckResult, NodeCtx, capture, quote};
 pub use lifecycle::{reinstall, restart, start, stop};
 pub use node_actions::{daemon_restart, reboot, stopped_survives};
 pub use perf::perf;

@@ -9,7 +9,7 @@ use std::{
 use serde_json::json;
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     agree::{expect_state, stopped_all},
     ctx::quote,
     probes::{all_rpc, check_data, record_data},
@@ -23,7 +23,7 @@ use crate::{
 /// How long a node may take to answer SSH and the orchestrator after a reboot.
 const NODE_BUDGET: Duration = Duration::from_secs(120);
 
-async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> Check<()> {
+async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> CheckResult<()> {
     let start = Instant::now();
     loop {
         ctx.http.reset_session().await;
@@ -41,7 +41,7 @@ async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> Check<()> {
 }
 
 /// The app's container id and start time; it must exist and run.
-async fn identity(ctx: &NodeCtx, suite: &Suite) -> Check<(String, String)> {
+async fn identity(ctx: &NodeCtx, suite: &Suite) -> CheckResult<(String, String)> {
     match ctx.container(&suite.app).await? {
         Some(c) if c.running => Ok((c.id, c.started_at)),
         Some(c) => Err(Outcome::Fail(format!("container {} is not running", c.id))),
@@ -59,7 +59,7 @@ async fn identity(ctx: &NodeCtx, suite: &Suite) -> Check<(String, String)> {
 const SPAWN_FAILURE: &str = "failed because of unavailable resources or another system error";
 
 /// Restarts the fleet's daemon unit and waits until the orchestrator answers a login again.
-pub async fn restart_daemon(ctx: &NodeCtx) -> Check<()> {
+pub async fn restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
     let unit = &ctx.fleet.daemon_unit;
     let mut out = ctx
         .sh(&format!("systemctl restart {}", quote(unit)))
@@ -89,7 +89,7 @@ pub async fn restart_daemon(ctx: &NodeCtx) -> Check<()> {
 
 /// Reboots the node and waits for SSH and the orchestrator; proves the node really rebooted
 /// (its boot id changed). Returns when the reboot began.
-pub async fn reboot_node(ctx: &NodeCtx) -> Check<Instant> {
+pub async fn reboot_node(ctx: &NodeCtx) -> CheckResult<Instant> {
     let boot = ctx.boot_id().await?;
     let start = Instant::now();
     // The session dies with the node: an error here is expected, not a result.
@@ -253,7 +253,7 @@ async fn judge_stopped(
     apps: &[AppId],
     failed: &mut BTreeMap<AppId, Outcome>,
     when: &str,
-) -> Check<()> {
+) -> CheckResult<()> {
     let left: Vec<AppId> = apps
         .iter()
         .filter(|a| !failed.contains_key(*a))

@@ -11,7 +11,7 @@ use std::{
 use serde_json::{Value, json};
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     ctx::{field, quote},
     node_actions::reboot_node,
     setup::restore,
@@ -27,7 +27,11 @@ use crate::{
 const POLL: Duration = Duration::from_millis(25);
 
 /// Measures one cell; `Ok` carries the measurement, passed or not.
-pub async fn perf(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Check<Measured> {
+pub async fn perf(
+    ctx: &NodeCtx,
+    k: &Kpi,
+    suites: &BTreeMap<AppId, Suite>,
+) -> CheckResult<Measured> {
     let all: Vec<AppId> = suites.keys().cloned().collect();
     let order = requirements_first(&all, suites);
     let r = measure(ctx, k, suites).await;
@@ -41,7 +45,7 @@ pub async fn perf(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Ch
     Ok(m)
 }
 
-async fn measure(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Check<Measured> {
+async fn measure(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> CheckResult<Measured> {
     if let Budget::Calls { operation, .. } = k.budget {
         let counts = calls(ctx, app(k), operation).await?;
         return Measured::calls(k, counts)
@@ -78,7 +82,7 @@ fn ms(since: Instant) -> f64 {
 }
 
 /// One sample of a timing cell, in ms.
-async fn sample(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Check<f64> {
+async fn sample(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> CheckResult<f64> {
     let budget = |a: &AppId| {
         suites
             .get(a)
@@ -155,7 +159,7 @@ async fn sample(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Chec
 
 /// Polls until the app is running and healthy, running a reconcile tick while it runs but is not
 /// yet judged healthy (health is judged by ticks).
-async fn until_healthy(ctx: &NodeCtx, app: &AppId, budget: Duration) -> Check<()> {
+async fn until_healthy(ctx: &NodeCtx, app: &AppId, budget: Duration) -> CheckResult<()> {
     let t = Instant::now();
     loop {
         let st = ctx.status(app).await?;
@@ -179,7 +183,7 @@ async fn until_healthy(ctx: &NodeCtx, app: &AppId, budget: Duration) -> Check<()
 
 /// Runs the operation once (after what it needs first) and returns its `[systemctl, podman]`
 /// calls from the orchestrator's `last_operation`.
-async fn calls(ctx: &NodeCtx, app: &AppId, op: Operation) -> Check<[u64; 2]> {
+async fn calls(ctx: &NodeCtx, app: &AppId, op: Operation) -> CheckResult<[u64; 2]> {
     let id = json!({"id": app.as_str()});
     match op {
         Operation::Install if installed(ctx).await?.contains(app) => {
@@ -209,7 +213,7 @@ async fn calls(ctx: &NodeCtx, app: &AppId, op: Operation) -> Check<[u64; 2]> {
 }
 
 /// The node's CPU pressure now (`some avg10`, percent); nothing when the kernel has no PSI.
-async fn cpu_pressure(ctx: &NodeCtx) -> Check<Option<f64>> {
+async fn cpu_pressure(ctx: &NodeCtx) -> CheckResult<Option<f64>> {
     let out = ctx
         .sh("cat /proc/pressure/cpu 2>/dev/null | head -n 1")
         .await?;

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use super::{Check, NodeCtx};
+use super::{CheckResult, NodeCtx};
 use crate::{
     model::AppId,
     suite::{DataProbe, DataRule, Probe, Suite, UiProbe, UiTarget},
@@ -32,7 +32,7 @@ fn expect_ok(reply: &RpcReply, expect: &Option<(String, Value)>) -> Result<(), S
 
 /// One rpc probe: `Ok(Err(why))` is the app not answering (a product failure); `Err` is the
 /// node itself being unreachable.
-pub async fn rpc_probe(ctx: &NodeCtx, app: &AppId, p: &Probe) -> Check<Result<(), String>> {
+pub async fn rpc_probe(ctx: &NodeCtx, app: &AppId, p: &Probe) -> CheckResult<Result<(), String>> {
     let r = match p {
         Probe::AppJsonRpc {
             port,
@@ -90,7 +90,7 @@ async fn tcp_probe(
     port: u16,
     send: Option<&str>,
     expect: Option<&str>,
-) -> Check<Result<(), String>> {
+) -> CheckResult<Result<(), String>> {
     let budget = std::time::Duration::from_secs(10);
     let s = match ctx.tcp_connect(port, budget).await {
         Ok(s) => s,
@@ -127,7 +127,7 @@ async fn tcp_probe(
 }
 
 /// Every rpc probe of the suite; `Ok(Err(..))` lists the failures.
-pub async fn all_rpc(ctx: &NodeCtx, suite: &Suite) -> Check<Result<(), String>> {
+pub async fn all_rpc(ctx: &NodeCtx, suite: &Suite) -> CheckResult<Result<(), String>> {
     let mut bad = Vec::new();
     for p in &suite.rpc {
         if let Err(e) = rpc_probe(ctx, &suite.app, p).await? {
@@ -142,7 +142,7 @@ pub async fn all_rpc(ctx: &NodeCtx, suite: &Suite) -> Check<Result<(), String>> 
 }
 
 /// One UI probe: 200, non-empty body, and the expected text.
-pub async fn ui_probe(ctx: &NodeCtx, app: &AppId, p: &UiProbe) -> Check<Result<(), String>> {
+pub async fn ui_probe(ctx: &NodeCtx, app: &AppId, p: &UiProbe) -> CheckResult<Result<(), String>> {
     let (port, path, session) = match &p.target {
         UiTarget::Dashboard => (None, "/".to_owned(), true),
         UiTarget::AppProxy { prefix, path } => (

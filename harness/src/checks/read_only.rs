@@ -1,7 +1,7 @@
 //! The read-only states (L1, L2): present, valid, rpc, ui. Safe to run at the same time.
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     agree::agreed,
     ctx::{field, quote},
     probes::{all_rpc, record_data, ui_probe},
@@ -9,7 +9,7 @@ use super::{
 use crate::{model::Outcome, suite::Suite};
 
 /// The orchestrator knows a container id and podman has that container.
-pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn present(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     let st = ctx.status(&suite.app).await?;
     let cid = field(&st, "container_id");
     if cid.is_empty() {
@@ -39,7 +39,7 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
 }
 
 /// Running and healthy per the orchestrator (within the start budget) and running per podman.
-pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     ctx.wait_healthy(&suite.app, suite.start_budget).await?;
     let seen = agreed(ctx, &suite.app).await?;
     if !seen.running() {
@@ -54,7 +54,7 @@ pub async fn valid(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
 }
 
 /// Every rpc probe passes.
-pub async fn rpc(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn rpc(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     if suite.rpc.is_empty() {
         return Err(Outcome::Skipped("the suite declares no rpc probe".into()));
     }
@@ -62,7 +62,7 @@ pub async fn rpc(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
 }
 
 /// Every UI probe answers 200 with a non-empty body.
-pub async fn ui(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn ui(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     if suite.ui.is_empty() {
         return Err(Outcome::Skipped("the suite declares no ui probe".into()));
     }

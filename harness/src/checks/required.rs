@@ -11,7 +11,7 @@ use std::{
 use serde_json::{Value, json};
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     agree::expect_state,
     ctx::quote,
     probes::{check_data, record_data},
@@ -33,7 +33,7 @@ const REQUIRED_BY: i64 = -32005;
 const REQUIREMENT_MISSING: i64 = -32003;
 
 /// Sends a fault command (`unhealthy`, `healthy`) to an app's lab-only fault control.
-pub async fn fault(ctx: &NodeCtx, f: FaultControl, command: &str) -> Check<()> {
+pub async fn fault(ctx: &NodeCtx, f: FaultControl, command: &str) -> CheckResult<()> {
     let cmd = match f {
         FaultControl::Http(port) => format!(
             "curl -fsS -m 5 -X POST --data {} http://127.0.0.1:{port}/lab/fault",
@@ -62,7 +62,7 @@ async fn refused(
     params: Value,
     code: i64,
     named: &[AppId],
-) -> Check<()> {
+) -> CheckResult<()> {
     match ctx.http.call(method, params.clone()).await? {
         RpcReply::Err { code: c, message } if c == code => {
             ctx.note(&format!("rpc {method} {params} -> refused {c} {message}"));
@@ -84,7 +84,7 @@ async fn refused(
 }
 
 /// The containers of `apps` (ids and start times), to prove a refusal changed nothing.
-async fn snapshot(ctx: &NodeCtx, apps: &[AppId], when: &str) -> Check<Vec<String>> {
+async fn snapshot(ctx: &NodeCtx, apps: &[AppId], when: &str) -> CheckResult<Vec<String>> {
     let mut out = Vec::new();
     for a in apps {
         let seen = expect_state(ctx, a, "running", when).await?;
@@ -104,7 +104,7 @@ async fn required_side(
     suite: &Suite,
     suites: &BTreeMap<AppId, Suite>,
     deps: &[AppId],
-) -> Check<()> {
+) -> CheckResult<()> {
     let app = &suite.app;
     let mut stack = vec![app.clone()];
     stack.extend(deps.iter().cloned());
@@ -177,7 +177,7 @@ async fn wait_health(
     app: &AppId,
     what: &str,
     pred: impl Fn(&str, &str) -> bool,
-) -> Check<()> {
+) -> CheckResult<()> {
     let start = Instant::now();
     loop {
         let st = ctx.status(app).await?;
@@ -201,7 +201,7 @@ async fn dependent_side(
     ctx: &NodeCtx,
     suite: &Suite,
     suites: &BTreeMap<AppId, Suite>,
-) -> Check<()> {
+) -> CheckResult<()> {
     for req in &suite.requires {
         let Some(f) = suites.get(req).and_then(|s| s.fault) else {
             continue;
@@ -236,7 +236,7 @@ pub async fn required_stack(
     ctx: &NodeCtx,
     suite: &Suite,
     suites: &BTreeMap<AppId, Suite>,
-) -> Check<()> {
+) -> CheckResult<()> {
     let deps = dependents(&suite.app, suites, &installed(ctx).await?);
     let can_degrade = suite
         .requires

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Check, NodeCtx, ctx::field};
+use super::{CheckResult, NodeCtx, ctx::field};
 use crate::{
     model::{AppId, Outcome},
     suite::Suite,
@@ -62,7 +62,7 @@ fn call_for(status: &Value) -> Option<&'static str> {
 }
 
 /// Installs or starts `app` as its status calls for (see [`call_for`]).
-async fn ensure_up(ctx: &NodeCtx, app: &AppId) -> Check<()> {
+async fn ensure_up(ctx: &NodeCtx, app: &AppId) -> CheckResult<()> {
     let status = match ctx
         .http
         .call("package.status", json!({"id": app.as_str()}))

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Check, NodeCtx, ctx::field};
+use super::{CheckResult, NodeCtx, ctx::field};
 use crate::{
     model::{AppId, Outcome},
     suite::Suite,
 };
 
 /// Every app installed on the node per `container-list`, in the list's order.
-pub async fn installed(ctx: &NodeCtx) -> Check<Vec<AppId>> {
+pub async fn installed(ctx: &NodeCtx) -> CheckResult<Vec<AppId>> {
     let list = ctx.rpc("container-list", json!({})).await?;
     Ok(list
         .get("apps")
@@ -98,7 +98,7 @@ pub fn cascade_order_holds(
 }
 
 /// The ids of a JSON array of strings (`cascaded`).
-pub fn ids(v: &Value, key: &str) -> Check<Vec<AppId>> {
+pub fn ids(v: &Value, key: &str) -> CheckResult<Vec<AppId>> {
     let Some(list) = v.get(key).and_then(Value::as_array) else {
         return Err(Outcome::Fail(format!("the reply has no {key:?} list: {v}")));
     };
@@ -126,7 +126,7 @@ pub async fn bring_up(
     apps: &[AppId],
     suites: &BTreeMap<AppId, Suite>,
     install: bool,
-) -> Check<()> {
+) -> CheckResult<()> {
     for a in requirements_first(apps, suites) {
         let method = if install {
             "package.install"

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{
-    Check, NodeCtx,
+    CheckResult, NodeCtx,
     agree::{Seen, expect_state},
     ctx::{field, quote},
     lifecycle::healthy_and_answering,
@@ -21,7 +21,7 @@ fn fail(msg: String) -> Outcome {
 }
 
 /// The override manifest's path on the node, when the fleet has an override folder.
-fn override_path(ctx: &NodeCtx, app: &AppId) -> Check<String> {
+fn override_path(ctx: &NodeCtx, app: &AppId) -> CheckResult<String> {
     let dir = ctx.fleet.catalog_override_dir.as_deref().ok_or_else(|| {
         Outcome::Error(format!(
             "fleet {} has no catalog_override_dir: update cannot put a new manifest",
@@ -33,7 +33,7 @@ fn override_path(ctx: &NodeCtx, app: &AppId) -> Check<String> {
 
 /// Writes the new manifest: the catalog's with `image` (renamed into place, so the orchestrator
 /// never reads half of it).
-async fn put_manifest(ctx: &NodeCtx, app: &AppId, image: &str) -> Check<()> {
+async fn put_manifest(ctx: &NodeCtx, app: &AppId, image: &str) -> CheckResult<()> {
     let dir = ctx.fleet.catalog_dir.as_deref().ok_or_else(|| {
         Outcome::Error(format!(
             "fleet {} has no catalog_dir: update has no manifest to start from",
@@ -63,7 +63,7 @@ async fn put_manifest(ctx: &NodeCtx, app: &AppId, image: &str) -> Check<()> {
 }
 
 /// Removes the app's override manifest; true when there was one.
-pub async fn remove_manifest(ctx: &NodeCtx, app: &AppId) -> Check<bool> {
+pub async fn remove_manifest(ctx: &NodeCtx, app: &AppId) -> CheckResult<bool> {
     let to = override_path(ctx, app)?;
     let out = ctx
         .sh(&format!("test -e {0} && rm -f {0}", quote(&to)))
@@ -80,7 +80,7 @@ async fn apply(
     before: Seen,
     want_change: bool,
     what: &str,
-) -> Check<(Value, Seen)> {
+) -> CheckResult<(Value, Seen)> {
     let since = ctx.node_now().await?;
     let r = ctx
         .rpc("package.update", json!({"id": app.as_str()}))
@@ -116,7 +116,7 @@ async fn apply(
     Ok((r, after))
 }
 
-async fn probes_pass(ctx: &NodeCtx, app: &AppId, probes: &[Probe], what: &str) -> Check<()> {
+async fn probes_pass(ctx: &NodeCtx, app: &AppId, probes: &[Probe], what: &str) -> CheckResult<()> {
     for p in probes {
         if let Err(e) = rpc_probe(ctx, app, p).await? {
             return Err(fail(format!("{what}: {e}")));
@@ -126,7 +126,7 @@ async fn probes_pass(ctx: &NodeCtx, app: &AppId, probes: &[Probe], what: &str) -
 }
 
 /// v1 -> v2 -> v1 with a no-op update before and after.
-pub async fn update(ctx: &NodeCtx, suite: &Suite) -> Check<()> {
+pub async fn update(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     let Some(spec) = &suite.update else {
         return Err(Outcome::Error("the suite declares no [update]".into()));
     };

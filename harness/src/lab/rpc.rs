@@ -1,5 +1,5 @@
 //! The lab's orchestrator session for `lab up`, `status` and `backend`: the harness's own
-//! `HttpNode` (route guard, redaction, re-login) driven from blocking lab code.
+//! `HttpClient` (route guard, redaction, re-login) driven from blocking lab code.
 
 use std::{fs, time::Duration};
 
@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     fleet::Redactor,
-    transport::{HttpNode, RpcReply},
+    transport::{HttpClient, RpcReply},
 };
 
 /// The orchestrator's port in every node.
@@ -24,7 +24,7 @@ const CALL_BUDGET: Duration = Duration::from_secs(120);
 /// A logged-in session with one node's orchestrator.
 pub struct Session {
     node: LabNode,
-    http: HttpNode,
+    http: HttpClient,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -50,7 +50,7 @@ impl Session {
             .enable_all()
             .build()
             .map_err(|e| err(node, "auth.login", e))?;
-        let http = HttpNode::new(
+        let http = HttpClient::new(
             node.name,
             address,
             ORCHESTRATOR_PORT,

@@ -1,7 +1,7 @@
-//! What each cell of the coverage matrix says, computed from the cases of one app and state.
+//! What each cell of the coverage matrix says, computed from the cases of one app and check.
 
 use crate::{
-    model::{AppId, Layer, NodeName, OutcomeKind, State},
+    model::{AppId, Check, Layer, NodeName, OutcomeKind},
     reporter::{CaseRecord, Results},
 };
 
@@ -57,12 +57,12 @@ pub enum Cell {
     NotApplicable(String),
 }
 
-/// The cell of `app` in `state`.
-pub fn cell(results: &Results, app: &AppId, state: State) -> Cell {
+/// The cell of `app` in `check`.
+pub fn cell(results: &Results, app: &AppId, check: Check) -> Cell {
     if let Some(na) = results
         .not_applicable
         .iter()
-        .find(|n| &n.app == app && n.state == state)
+        .find(|n| &n.app == app && n.check == check)
     {
         return Cell::NotApplicable(na.reason.clone());
     }
@@ -71,7 +71,7 @@ pub fn cell(results: &Results, app: &AppId, state: State) -> Cell {
         .iter()
         .filter(|c| {
             let n = &c.case.name;
-            n.layer == state.layer() && n.app == app.as_str() && n.check == state.as_str()
+            n.layer == check.layer() && n.app == app.as_str() && n.check == check.as_str()
         })
         .collect();
     let ran: Vec<_> = cases

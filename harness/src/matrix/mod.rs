@@ -1,6 +1,6 @@
 //! The coverage matrix: TESTING.md regenerated from `results.json`.
 //!
-//! `results` reads the run (the reporter's `Results`, checked), `cells` decides each app x state
+//! `results` reads the run (the reporter's `Results`, checked), `cells` decides each app x check
 //! cell, `render` is the pure generator and `scorecard` its owner's-scorecard sections (layer
 //! status, checklist, LoC budget), `loc` counts the orchestrator's lines of code (the one input
 //! read from the source tree), `markers` keeps hand-written text apart from generated blocks,

@@ -187,7 +187,7 @@ fn refuses_results_naming_the_file_and_the_fault() {
 }
 
 /// A run of `nodes` x `iterations` over the five lab apps where every case has `outcome`,
-/// except `(app, state, node)` triples in `odd`, which get `odd_outcome`.
+/// except `(app, check, node)` triples in `odd`, which get `odd_outcome`.
 fn synthetic(
     iterations: u32,
     nodes: &[&str],
@@ -210,20 +210,20 @@ fn synthetic(
     for it in 1..=iterations {
         for node in nodes {
             let node_case =
-                std::iter::once((crate::plan::NODE_APP, crate::model::State::ApiContract));
+                std::iter::once((crate::plan::NODE_APP, crate::model::Check::ApiContract));
             let per_app = apps
                 .into_iter()
-                .flat_map(|app| crate::model::State::per_app().map(move |s| (app, s)));
-            for (app, state) in per_app.chain(node_case) {
+                .flat_map(|app| crate::model::Check::per_app().map(move |s| (app, s)));
+            for (app, check) in per_app.chain(node_case) {
                 {
-                    let outcome = if odd.contains(&(app, state.as_str(), node)) {
+                    let outcome = if odd.contains(&(app, check.as_str(), node)) {
                         odd_outcome
                     } else {
                         "pass"
                     };
                     cases.push(serde_json::json!({
-                        "name": format!("{}::{app}::{state}", state.layer()), "layer": state.layer().to_string(),
-                        "app": app, "check": state.as_str(), "node": node, "iteration": it,
+                        "name": format!("{}::{app}::{check}", check.layer()), "layer": check.layer().to_string(),
+                        "app": app, "check": check.as_str(), "node": node, "iteration": it,
                         "outcome": outcome, "message": "", "duration_ms": 10,
                         "started_at": "2026-11-29T09:31:00Z"
                     }));
@@ -256,7 +256,7 @@ fn boxes(md: &str, title: &str) -> Vec<String> {
 /// The coverage section of a rendered block (the matrix and its node-level row).
 fn coverage(md: &str) -> &str {
     md.split("\n### ")
-        .find(|s| s.starts_with("Coverage: apps x states\n"))
+        .find(|s| s.starts_with("Coverage: apps x checks\n"))
         .unwrap_or_default()
 }
 

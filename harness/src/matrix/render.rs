@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     cli::GATE_ITERATIONS,
-    model::{AppId, CaseName, Layer, NodeName, OutcomeKind, State},
+    model::{AppId, CaseName, Check, Layer, NodeName, OutcomeKind},
     perf::Record,
     reporter::{CaseRecord, Results, Verdict},
 };
@@ -100,11 +100,11 @@ fn run_section(out: &mut String, r: &Results) {
 
 /// The per-app x per-state matrix, with n/a reasons as numbered notes.
 fn matrix_section(out: &mut String, r: &Results) {
-    let _ = writeln!(out, "### Coverage: apps x states\n");
+    let _ = writeln!(out, "### Coverage: apps x checks\n");
     scorecard::done_headline(out, r);
     let mut header = String::from("| app |");
     let mut rule = String::from("|---|");
-    for s in State::per_app() {
+    for s in Check::per_app() {
         let _ = write!(header, " {} |", s.title());
         rule.push_str(":-:|");
     }
@@ -112,7 +112,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     let mut reasons: Vec<String> = Vec::new();
     for app in &r.apps {
         let mut row = format!("| {app} |");
-        for s in State::per_app() {
+        for s in Check::per_app() {
             let text = cell_text(r, cell(r, app, s), &mut reasons);
             let _ = write!(row, " {text} |");
         }
@@ -120,12 +120,12 @@ fn matrix_section(out: &mut String, r: &Results) {
     }
     out.push('\n');
     let node = node_app();
-    let contract = cell(r, &node, State::ApiContract);
+    let contract = cell(r, &node, Check::ApiContract);
     if contract != Cell::NotRun {
         let _ = writeln!(out, "Node-level, once per node and iteration:\n");
         let _ = writeln!(out, "| check | cell |\n|---|:-:|");
         let text = cell_text(r, contract, &mut reasons);
-        let _ = writeln!(out, "| {} | {text} |\n", State::ApiContract.title());
+        let _ = writeln!(out, "| {} | {text} |\n", Check::ApiContract.title());
     }
     if !reasons.is_empty() {
         let _ = writeln!(out, "Not applicable:\n");
@@ -403,7 +403,7 @@ fn legend_section(out: &mut String) {
     let _ = writeln!(out, "- ○ no case ran (not selected, or every case skipped)");
     let _ = writeln!(
         out,
-        "- n/a (N) the state does not apply to the app; note N says why\n"
+        "- n/a (N) the check does not apply to the app; note N says why\n"
     );
 }
 

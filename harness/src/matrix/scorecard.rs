@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     cli::GATE_ITERATIONS,
-    model::{AppId, Layer, NodeName, OutcomeKind, State},
+    model::{AppId, Check, Layer, NodeName, OutcomeKind},
     plan::l0_name,
     reporter::{Results, Verdict},
 };
@@ -47,15 +47,15 @@ impl Tally {
     }
 }
 
-/// Tallies the run's cells (every app x per-app state, and the node-level API contract) whose
-/// state `pick` accepts.
-pub fn tally(r: &Results, pick: impl Fn(State) -> bool) -> Tally {
+/// Tallies the run's cells (every app x per-app check, and the node-level API contract) whose
+/// check `pick` accepts.
+pub fn tally(r: &Results, pick: impl Fn(Check) -> bool) -> Tally {
     let node = node_app();
     let cells = r
         .apps
         .iter()
-        .flat_map(|app| State::per_app().map(move |s| (app, s)))
-        .chain(std::iter::once((&node, State::ApiContract)));
+        .flat_map(|app| Check::per_app().map(move |s| (app, s)))
+        .chain(std::iter::once((&node, Check::ApiContract)));
     let mut t = Tally::default();
     for (app, s) in cells.filter(|(_, s)| pick(*s)) {
         t.add(cell(r, app, s));
@@ -210,7 +210,7 @@ pub fn checklist_section(out: &mut String, r: &Results, loc: &LocReport) {
         );
     }
 
-    let t = tally(r, |s| s == State::DaemonRestart);
+    let t = tally(r, |s| s == Check::DaemonRestart);
     let text = match t {
         Tally { applicable: 0, .. } => "no daemon-restart cell in this run".to_owned(),
         Tally {
@@ -274,7 +274,7 @@ pub fn checklist_section(out: &mut String, r: &Results, loc: &LocReport) {
 /// One app's row.
 fn tally_app(r: &Results, app: &AppId) -> Tally {
     let mut t = Tally::default();
-    for s in State::per_app() {
+    for s in Check::per_app() {
         t.add(cell(r, app, s));
     }
     t

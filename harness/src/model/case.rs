@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use super::{AppId, Layer, State};
+use super::{AppId, Check, Layer};
 
 /// A case's stable, readable name: `L3::lab-chain::restart`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -11,17 +11,17 @@ pub struct CaseName {
     pub layer: Layer,
     /// The app checked (`workspace` for L0).
     pub app: String,
-    /// The check: a state name, or for L0 `cargo-test`.
+    /// The check's name (`restart`), or for L0 `cargo-test`, for L5/L6 the scenario or KPI cell.
     pub check: String,
 }
 
 impl CaseName {
-    /// The case of `state` for `app`, at the state's layer.
-    pub fn of(app: &AppId, state: State) -> Self {
+    /// The case of `check` for `app`, at the check's layer.
+    pub fn of(app: &AppId, check: Check) -> Self {
         Self {
-            layer: state.layer(),
+            layer: check.layer(),
             app: app.to_string(),
-            check: state.as_str().to_owned(),
+            check: check.as_str().to_owned(),
         }
     }
 }

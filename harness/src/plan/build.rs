@@ -11,7 +11,7 @@ use super::Selection;
 use crate::{
     chaos::Scenario,
     error::Error,
-    model::{AppId, CaseName, Layer, State},
+    model::{AppId, CaseName, Check, Layer},
     perf::Kpi,
     suite::Suite,
 };
@@ -23,8 +23,8 @@ pub struct Case {
     pub name: CaseName,
     /// The app checked.
     pub app: AppId,
-    /// The state checked.
-    pub state: State,
+    /// What is checked.
+    pub check: Check,
     /// Cases of the same node and iteration that must have passed first.
     pub depends_on: Vec<CaseName>,
 }
@@ -46,13 +46,14 @@ pub enum Step {
     StoppedSurvives(Vec<Case>),
 }
 
-/// A state that does not apply to an app: reported, never run, never a pass.
+/// A check that does not apply to an app: reported, never run, never a pass.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotApplicable {
     /// The app.
     pub app: AppId,
-    /// The state.
-    pub state: State,
+    /// The check.
+    #[serde(alias = "state")]
+    pub check: Check,
     /// Why it does not apply.
     pub reason: String,
 }
@@ -77,9 +78,9 @@ pub const NODE_APP: &str = "orchestrator";
 fn api_contract_case() -> Case {
     let app = AppId::new(NODE_APP).expect("a valid app id");
     Case {
-        name: CaseName::of(&app, State::ApiContract),
+        name: CaseName::of(&app, Check::ApiContract),
         app,
-        state: State::ApiContract,
+        check: Check::ApiContract,
         depends_on: Vec::new(),
     }
 }
@@ -125,7 +126,7 @@ impl Plan {
     /// those another app serves.
     pub fn ui_urls(&self, suites: &[Suite]) -> String {
         let mut out = String::new();
-        for c in self.cases().into_iter().filter(|c| c.state == State::Ui) {
+        for c in self.cases().into_iter().filter(|c| c.check == Check::Ui) {
             let Some(suite) = suites.iter().find(|s| s.app == c.app) else {
                 continue;
             };
@@ -162,62 +163,62 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     let layers = sel.layers();
 
     let mut not_applicable = Vec::new();
-    let mut chosen: BTreeMap<&AppId, Vec<State>> = BTreeMap::new();
+    let mut chosen: BTreeMap<&AppId, Vec<Check>> = BTreeMap::new();
     for app in &apps {
         let suite = by_id[app];
-        for state in State::per_app() {
-            if !layers.contains(&state.layer())
-                || !sel.matches(&CaseName::of(app, state).to_string())
+        for check in Check::per_app() {
+            if !layers.contains(&check.layer())
+                || !sel.matches(&CaseName::of(app, check).to_string())
             {
                 continue;
             }
-            if let Some(reason) = suite.not_applicable.get(&state) {
+            if let Some(reason) = suite.not_applicable.get(&check) {
                 not_applicable.push(NotApplicable {
                     app: app.clone(),
-                    state,
+                    check,
                     reason: reason.clone(),
                 });
             } else {
-                chosen.entry(app).or_default().push(state);
+                chosen.entry(app).or_default().push(check);
             }
         }
     }
-    let has = |app: &AppId, st: State| chosen.get(app).is_some_and(|v| v.contains(&st));
-    let case = |app: &AppId, state: State| {
+    let has = |app: &AppId, st: Check| chosen.get(app).is_some_and(|v| v.contains(&st));
+    let case = |app: &AppId, check: Check| {
         let mut depends_on = Vec::new();
-        if state != State::Present && has(app, State::Present) {
-            depends_on.push(CaseName::of(app, State::Present));
+        if check != Check::Present && has(app, Check::Present) {
+            depends_on.push(CaseName::of(app, Check::Present));
         }
         for req in by_id
             .get(app)
             .map(|s| s.requires.as_slice())
             .unwrap_or_default()
         {
-            if has(req, State::Present) {
-                depends_on.push(CaseName::of(req, State::Present));
+            if has(req, Check::Present) {
+                depends_on.push(CaseName::of(req, Check::Present));
             }
         }
-        if state == State::Ui {
+        if check == Check::Ui {
             for server in servers(by_id[app]) {
-                let name = CaseName::of(server, State::Present);
-                if has(server, State::Present) && !depends_on.contains(&name) {
+                let name = CaseName::of(server, Check::Present);
+                if has(server, Check::Present) && !depends_on.contains(&name) {
                     depends_on.push(name);
                 }
             }
         }
         Case {
-            name: CaseName::of(app, state),
+            name: CaseName::of(app, check),
             app: app.clone(),
-            state,
+            check,
             depends_on,
         }
     };
-    let of_states = |states: &[State]| -> Vec<Case> {
+    let of_checks = |checks: &[Check]| -> Vec<Case> {
         chosen
             .iter()
             .flat_map(|(app, st)| {
                 st.iter()
-                    .filter(|s| states.contains(s))
+                    .filter(|s| checks.contains(s))
                     .map(|s| case(app, *s))
             })
             .collect()
@@ -227,18 +228,18 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     if !chosen.is_empty() {
         // An app whose UI a companion serves needs the companion installed for its ui case.
         let mut to_install: Vec<AppId> = chosen.keys().map(|a| (*a).clone()).collect();
-        for (app, states) in &chosen {
-            if states.contains(&State::Ui) {
+        for (app, checks) in &chosen {
+            if checks.contains(&Check::Ui) {
                 to_install.extend(servers(by_id[*app]).cloned());
             }
         }
         steps.push(Step::Setup(install_order(&to_install, &by_id)?));
     }
     for group in [
-        &[State::Present][..],
-        &[State::Valid, State::Rpc, State::Ui],
+        &[Check::Present][..],
+        &[Check::Valid, Check::Rpc, Check::Ui],
     ] {
-        let cases = of_states(group);
+        let cases = of_checks(group);
         if !cases.is_empty() {
             steps.push(Step::Concurrent(cases));
         }
@@ -248,26 +249,26 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     {
         steps.push(Step::Alone(contract));
     }
-    for c in of_states(&[
-        State::Stop,
-        State::Start,
-        State::Restart,
-        State::Update,
-        State::RequiredStack,
-        State::UninstalledClean,
-        State::Reinstall,
+    for c in of_checks(&[
+        Check::Stop,
+        Check::Start,
+        Check::Restart,
+        Check::Update,
+        Check::RequiredStack,
+        Check::UninstalledClean,
+        Check::Reinstall,
     ]) {
         steps.push(Step::Alone(c));
     }
-    let dr = of_states(&[State::DaemonRestart]);
+    let dr = of_checks(&[Check::DaemonRestart]);
     if !dr.is_empty() {
         steps.push(Step::DaemonRestart(dr));
     }
-    let rb = of_states(&[State::Reboot]);
+    let rb = of_checks(&[Check::Reboot]);
     if !rb.is_empty() {
         steps.push(Step::Reboot(rb));
     }
-    let ss = of_states(&[State::StoppedSurvives]);
+    let ss = of_checks(&[Check::StoppedSurvives]);
     if !ss.is_empty() {
         steps.push(Step::StoppedSurvives(ss));
     }
@@ -295,11 +296,11 @@ pub fn with_chaos_and_perf(
     let mut cases = Vec::new();
     let chaos = scenarios
         .iter()
-        .map(|s| (Layer::L5, State::Chaos, &s.target, &s.name));
+        .map(|s| (Layer::L5, Check::Chaos, &s.target, &s.name));
     let perf = kpis
         .iter()
-        .map(|k| (Layer::L6, State::Perf, &k.app, &k.name));
-    for (layer, state, about, check) in chaos.chain(perf) {
+        .map(|k| (Layer::L6, Check::Perf, &k.app, &k.name));
+    for (layer, kind, about, check) in chaos.chain(perf) {
         if !layers.contains(&layer)
             || about
                 .as_ref()
@@ -319,7 +320,7 @@ pub fn with_chaos_and_perf(
             cases.push(Case {
                 name,
                 app,
-                state,
+                check: kind,
                 depends_on: Vec::new(),
             });
         }
@@ -390,7 +391,7 @@ pub(crate) mod tests {
 
     use super::*;
 
-    pub(crate) fn suite(app: &str, requires: &[&str], na: &[(State, &str)]) -> Suite {
+    pub(crate) fn suite(app: &str, requires: &[&str], na: &[(Check, &str)]) -> Suite {
         Suite {
             path: format!("suites/lab/{app}.toml").into(),
             catalog: "lab".into(),
@@ -411,7 +412,7 @@ pub(crate) mod tests {
     fn suites() -> Vec<Suite> {
         vec![
             suite("lab-wallet", &["lab-chain"], &[]),
-            suite("lab-chain", &[], &[(State::Reinstall, "companion")]),
+            suite("lab-chain", &[], &[(Check::Reinstall, "companion")]),
         ]
     }
 
@@ -482,7 +483,7 @@ stopped-survives L3::lab-chain::stopped-survives L3::lab-wallet::stopped-survive
             p.not_applicable,
             vec![NotApplicable {
                 app: AppId::new("lab-chain").unwrap(),
-                state: State::Reinstall,
+                check: Check::Reinstall,
                 reason: "companion".into()
             }]
         );
@@ -493,11 +494,11 @@ stopped-survives L3::lab-chain::stopped-survives L3::lab-wallet::stopped-survive
         let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
         for step in &p.steps {
             if let Step::Concurrent(cases) = step {
-                assert!(cases.iter().all(|c| !c.state.changes_node()), "{step:?}");
+                assert!(cases.iter().all(|c| !c.check.changes_node()), "{step:?}");
             }
         }
         assert_eq!(
-            p.cases().iter().filter(|c| c.state.changes_node()).count(),
+            p.cases().iter().filter(|c| c.check.changes_node()).count(),
             20
         );
     }

@@ -61,7 +61,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        model::{OutcomeKind, State},
+        model::{Check, OutcomeKind},
         plan::{build::tests::suite, plan},
     };
 
@@ -82,7 +82,7 @@ mod tests {
         );
         assert_eq!(rerun.iterations, 2);
         let suites = [
-            suite("lab-chain", &[], &[(State::Reinstall, "companion")]),
+            suite("lab-chain", &[], &[(Check::Reinstall, "companion")]),
             suite("lab-wallet", &["lab-chain"], &[]),
             suite("lab-chain-ui", &["lab-chain"], &[]),
         ];
@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(p.apps, previous.apps);
         assert!(
             p.not_applicable.is_empty(),
-            "a n/a state was not a case there, so it is not one here"
+            "a n/a check was not a case there, so it is not one here"
         );
     }
 

@@ -206,7 +206,15 @@ mod tests {
         let text = read("tests/fixtures/matrix/results.json");
         let r = Results::from_json(&text).unwrap();
         let value = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
-        assert_eq!(value(&r.to_json()), value(&text));
+        // Except one intended difference: its n/a entries' `state` key (the word this check
+        // column had before) is read and written as `check`.
+        let mut old = value(&text);
+        for na in old["not_applicable"].as_array_mut().unwrap() {
+            let na = na.as_object_mut().unwrap();
+            let check = na.remove("state").expect("the old key");
+            na.insert("check".into(), check);
+        }
+        assert_eq!(value(&r.to_json()), old);
         assert_eq!(Results::from_json(&r.to_json()).unwrap(), r);
         // Written by this writer: byte for byte.
         for rel in [

@@ -119,7 +119,7 @@ pub fn render_summary(r: &Results) -> String {
     if !r.not_applicable.is_empty() {
         out.push_str("\n## Not applicable\n\n");
         for n in &r.not_applicable {
-            out.push_str(&format!("- {} {}: {}\n", n.app, n.state, n.reason));
+            out.push_str(&format!("- {} {}: {}\n", n.app, n.check, n.reason));
         }
     }
     out

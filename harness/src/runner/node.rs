@@ -14,10 +14,10 @@ use super::{Emitter, RunSpec};
 use crate::{
     checks::{self, NodeCtx, capture},
     fleet::Node,
-    model::{AppId, CaseName, Iteration, Outcome, State},
+    model::{AppId, CaseName, Check, Iteration, Outcome},
     plan::{Case, Step},
     reporter::{CaseId, EventKind, Timestamp},
-    transport::{HttpNode, RouteGuard, SshConfig, SshPool},
+    transport::{HttpClient, RouteGuard, SshConfig, SshPool},
 };
 
 /// When a case reports itself slow.
@@ -47,7 +47,7 @@ pub fn blocked(
 /// Judges one case: its outcome and, for a passed chaos scenario, the headline its output
 /// starts with (the time to converge, see `checks::converge_line`; a KPI's measurement).
 async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<String>) {
-    if case.state == State::Chaos {
+    if case.check == Check::Chaos {
         let Some(s) = spec.chaos.get(&case.name.check) else {
             return (
                 Outcome::Error(format!("no chaos scenario {}", case.name.check)),
@@ -59,7 +59,7 @@ async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<S
             Err(o) => (o, None),
         };
     }
-    if case.state == State::Perf {
+    if case.check == Check::Perf {
         let Some(k) = spec.kpis.get(&case.name.check) else {
             return (
                 Outcome::Error(format!("no KPI cell {}", case.name.check)),
@@ -76,7 +76,7 @@ async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<S
 }
 
 async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
-    if case.state == State::ApiContract {
+    if case.check == Check::ApiContract {
         return checks::api_contract(ctx)
             .await
             .err()
@@ -86,22 +86,22 @@ async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
         return Outcome::Error(format!("no suite for {}", case.app));
     };
     let all = &spec.suites;
-    let r = match case.state {
-        State::Present => checks::present(ctx, suite).await,
-        State::Valid => checks::valid(ctx, suite).await,
-        State::Rpc => checks::rpc(ctx, suite).await,
-        State::Ui => checks::ui(ctx, suite).await,
-        State::Stop => checks::stop(ctx, suite, all).await,
-        State::Start => checks::start(ctx, suite, all).await,
-        State::Restart => checks::restart(ctx, suite).await,
-        State::Reinstall => checks::reinstall(ctx, suite, all).await,
-        State::UninstalledClean => checks::uninstalled_clean(ctx, suite, all).await,
-        State::Update => checks::update(ctx, suite).await,
-        State::RequiredStack => checks::required_stack(ctx, suite, all).await,
-        State::ApiContract | State::Chaos | State::Perf => unreachable!("judged above"),
+    let r = match case.check {
+        Check::Present => checks::present(ctx, suite).await,
+        Check::Valid => checks::valid(ctx, suite).await,
+        Check::Rpc => checks::rpc(ctx, suite).await,
+        Check::Ui => checks::ui(ctx, suite).await,
+        Check::Stop => checks::stop(ctx, suite, all).await,
+        Check::Start => checks::start(ctx, suite, all).await,
+        Check::Restart => checks::restart(ctx, suite).await,
+        Check::Reinstall => checks::reinstall(ctx, suite, all).await,
+        Check::UninstalledClean => checks::uninstalled_clean(ctx, suite, all).await,
+        Check::Update => checks::update(ctx, suite).await,
+        Check::RequiredStack => checks::required_stack(ctx, suite, all).await,
+        Check::ApiContract | Check::Chaos | Check::Perf => unreachable!("judged above"),
         // Node-level actions are judged together in their step.
-        State::DaemonRestart | State::Reboot | State::StoppedSurvives => Err(Outcome::Error(
-            "node-level state run as a single case".into(),
+        Check::DaemonRestart | Check::Reboot | Check::StoppedSurvives => Err(Outcome::Error(
+            "node-level check run as a single case".into(),
         )),
     };
     r.err().unwrap_or(Outcome::Pass)
@@ -207,7 +207,7 @@ impl NodeRun {
                         let why = format!("timed out after {}s", limit.as_secs());
                         (Outcome::Fail(why), None)
                     });
-            if case.state.changes_node() && matches!(outcome, Outcome::Fail(_) | Outcome::Error(_))
+            if case.check.changes_node() && matches!(outcome, Outcome::Fail(_) | Outcome::Error(_))
             {
                 (restore_after(&self.ctx, &self.spec, outcome).await, None)
             } else {
@@ -312,7 +312,7 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         },
         spec.ssh_sessions,
     );
-    let http = HttpNode::new(
+    let http = HttpClient::new(
         &node.name.0,
         node.address,
         fleet.orchestrator_port,
@@ -454,9 +454,9 @@ mod tests {
     fn case(deps: &[&str]) -> Case {
         let app = AppId::new("lab-wallet").unwrap();
         Case {
-            name: CaseName::of(&app, State::Restart),
+            name: CaseName::of(&app, Check::Restart),
             app,
-            state: State::Restart,
+            check: Check::Restart,
             depends_on: deps
                 .iter()
                 .map(|d| CaseName {

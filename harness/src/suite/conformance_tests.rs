@@ -9,20 +9,20 @@
 use std::{fs, path::Path};
 
 use super::{Suite, UiTarget, load_catalog};
-use crate::model::{AppId, State};
+use crate::model::{AppId, Check};
 
-/// The owner's column titles and the states they are, in the owner's order.
-const COLUMNS: [(&str, State); 10] = [
-    ("Container present", State::Present),
-    ("Valid state", State::Valid),
-    ("RPC reachable", State::Rpc),
-    ("UI URL 200", State::Ui),
-    ("Stop", State::Stop),
-    ("Start", State::Start),
-    ("Restart", State::Restart),
-    ("Reinstall", State::Reinstall),
-    ("Reboot survives", State::Reboot),
-    ("Archipelago-restart survives", State::DaemonRestart),
+/// The owner's column titles and the checks they are, in the owner's order.
+const COLUMNS: [(&str, Check); 10] = [
+    ("Container present", Check::Present),
+    ("Valid state", Check::Valid),
+    ("RPC reachable", Check::Rpc),
+    ("UI URL 200", Check::Ui),
+    ("Stop", Check::Stop),
+    ("Start", Check::Start),
+    ("Restart", Check::Restart),
+    ("Reinstall", Check::Reinstall),
+    ("Reboot survives", Check::Reboot),
+    ("Archipelago-restart survives", Check::DaemonRestart),
 ];
 
 /// What the owner marked a cell with.
@@ -56,10 +56,10 @@ impl std::fmt::Display for NamedUrl {
     }
 }
 
-/// One cell: the state, the mark and the owner's words.
+/// One cell: the check, the mark and the owner's words.
 #[derive(Debug, Clone, PartialEq)]
 struct Cell {
-    state: State,
+    check: Check,
     mark: Mark,
     text: String,
 }
@@ -116,16 +116,16 @@ fn parse_table(text: &str) -> Result<Vec<Row>, String> {
             app,
             cells: Vec::new(),
         };
-        for ((_, state), text) in COLUMNS.iter().zip(&cells[1..]) {
+        for ((_, check), text) in COLUMNS.iter().zip(&cells[1..]) {
             let mark = match text.chars().next() {
                 Some('●') => Mark::Full,
                 Some('◐') => Mark::Partial,
                 Some('○') => Mark::Missing,
                 _ if text == "n/a" => Mark::NotApplicable,
-                _ => return Err(format!("{} {state}: unknown mark in {text:?}", row.app)),
+                _ => return Err(format!("{} {check}: unknown mark in {text:?}", row.app)),
             };
             row.cells.push(Cell {
-                state: *state,
+                check: *check,
                 mark,
                 text: text.clone(),
             });
@@ -171,19 +171,19 @@ fn mismatches(rows: &[Row], suites: &[Suite]) -> Vec<String> {
             continue;
         };
         for cell in &row.cells {
-            let na = suite.not_applicable.get(&cell.state);
+            let na = suite.not_applicable.get(&cell.check);
             match (cell.mark, na) {
                 (Mark::Full | Mark::Partial, Some(reason)) => out.push(format!(
                     "{} {}: the scorecard marks it {:?} but the suite declares it n/a ({reason})",
-                    row.app, cell.state, cell.text
+                    row.app, cell.check, cell.text
                 )),
                 (Mark::NotApplicable, None) => out.push(format!(
                     "{} {}: the scorecard marks it n/a but the suite does not",
-                    row.app, cell.state
+                    row.app, cell.check
                 )),
                 _ => {}
             }
-            if cell.state != State::Ui {
+            if cell.check != Check::Ui {
                 continue;
             }
             let Some(named) = named_url(&cell.text) else {
@@ -281,12 +281,12 @@ fn names_each_way_a_suite_can_disagree() {
     knots.ui.clear();
     knots
         .not_applicable
-        .insert(State::Ui, "no web UI of its own".into());
+        .insert(Check::Ui, "no web UI of its own".into());
     let companion = suites
         .iter_mut()
         .find(|s| s.app.as_str() == "archy-lnd-ui")
         .unwrap();
-    companion.not_applicable.remove(&State::Reinstall);
+    companion.not_applicable.remove(&Check::Reinstall);
     for p in &mut companion.ui {
         if let UiTarget::AppProxy { prefix, .. } = &mut p.target {
             *prefix = companion.app.clone().into();

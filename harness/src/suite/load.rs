@@ -15,7 +15,7 @@ use super::{
     DataProbe, DataRule, FaultControl, Probe, ProxyPrefix, Suite, UiProbe, UiTarget, UpdateSpec,
     wire::{WireData, WireFault, WireProbe, WireSuite, WireUi, WireUpdate},
 };
-use crate::model::{AppId, State};
+use crate::model::{AppId, Check};
 
 /// The longest budget a suite may declare; anything longer is a typo, not a budget.
 const MAX_BUDGET_SECS: i64 = 3600;
@@ -177,7 +177,7 @@ pub fn load_catalog(suites_dir: &Path, catalog: &str) -> Result<Vec<Suite>, Suit
 /// `required-stack` needs something to check: the app requires another (whose fault control
 /// makes it unhealthy, to see `degraded`) or another app requires it. Otherwise it must be n/a.
 fn required_stack_applies(s: &Suite, all: &[Suite]) -> Result<(), SuiteError> {
-    if s.not_applicable.contains_key(&State::RequiredStack) {
+    if s.not_applicable.contains_key(&Check::RequiredStack) {
         return Ok(());
     }
     let required_by_another = all.iter().any(|o| o.requires.contains(&s.app));
@@ -188,12 +188,12 @@ fn required_stack_applies(s: &Suite, all: &[Suite]) -> Result<(), SuiteError> {
     });
     let message = match no_fault {
         _ if s.requires.is_empty() && !required_by_another => format!(
-            "state required-stack applies but {} neither requires an app nor is required by one \
+            "check required-stack applies but {} neither requires an app nor is required by one \
              (declare not_applicable.required-stack with the reason)",
             s.app
         ),
         Some(r) if !required_by_another => format!(
-            "state required-stack needs a [fault] in {r}'s suite to make it unhealthy \
+            "check required-stack needs a [fault] in {r}'s suite to make it unhealthy \
              (or declare not_applicable.required-stack with the reason)"
         ),
         _ => return Ok(()),
@@ -370,12 +370,12 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
     let reboot_budget = budget(cx, "reboot_budget_secs", &wire.reboot_budget_secs)?;
 
     let mut not_applicable = BTreeMap::new();
-    for (state, reason) in &wire.not_applicable {
-        let key = format!("not_applicable.{}", state.get_ref());
-        let st: State = state
+    for (check, reason) in &wire.not_applicable {
+        let key = format!("not_applicable.{}", check.get_ref());
+        let st: Check = check
             .get_ref()
             .parse()
-            .map_err(|m: String| cx.err(state.span(), &key, m))?;
+            .map_err(|m: String| cx.err(check.span(), &key, m))?;
         if reason.get_ref().trim().is_empty() {
             return Err(cx.err(reason.span(), &key, "the reason is empty".into()));
         }
@@ -405,13 +405,13 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
         .map(|p| data_probe(cx, p))
         .collect::<Result<Vec<_>, _>>()?;
 
-    probes_match_states(cx, &wire, State::Rpc, "rpc", rpc.len(), &not_applicable)?;
-    probes_match_states(cx, &wire, State::Ui, "ui", ui.len(), &not_applicable)?;
+    probes_match_checks(cx, &wire, Check::Rpc, "rpc", rpc.len(), &not_applicable)?;
+    probes_match_checks(cx, &wire, Check::Ui, "ui", ui.len(), &not_applicable)?;
     let update = wire.update.as_ref().map(|u| update(cx, u)).transpose()?;
-    probes_match_states(
+    probes_match_checks(
         cx,
         &wire,
-        State::Update,
+        Check::Update,
         "update",
         usize::from(update.is_some()),
         &not_applicable,
@@ -439,17 +439,17 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
     })
 }
 
-/// Refuses a state that applies with no probe to check it, and one declared n/a with probes.
-fn probes_match_states(
+/// Refuses a check that applies with no probe to check it, and one declared n/a with probes.
+fn probes_match_checks(
     cx: &Cx,
     wire: &WireSuite,
-    state: State,
+    check: Check,
     table: &str,
     count: usize,
-    not_applicable: &BTreeMap<State, String>,
+    not_applicable: &BTreeMap<Check, String>,
 ) -> Result<(), SuiteError> {
-    let na = not_applicable.contains_key(&state);
-    let what = if state == State::Update {
+    let na = not_applicable.contains_key(&check);
+    let what = if check == Check::Update {
         format!("[{table}] table")
     } else {
         format!("[[{table}]] probe")
@@ -459,8 +459,8 @@ fn probes_match_states(
             wire.app.span(),
             table,
             format!(
-                "state {state} applies but no {what} is declared \
-                 (add one, or not_applicable.{state} with the reason)"
+                "check {check} applies but no {what} is declared \
+                 (add one, or not_applicable.{check} with the reason)"
             ),
         ));
     }
@@ -468,12 +468,12 @@ fn probes_match_states(
         let span = wire
             .not_applicable
             .keys()
-            .find(|k| k.get_ref() == state.as_str())
+            .find(|k| k.get_ref() == check.as_str())
             .map_or(0..0, |k| k.span());
         return Err(cx.err(
             span,
-            &format!("not_applicable.{state}"),
-            format!("state {state} is declared not applicable but {count} {what}(s) are declared"),
+            &format!("not_applicable.{check}"),
+            format!("check {check} is declared not applicable but {count} {what}(s) are declared"),
         ));
     }
     Ok(())

@@ -202,7 +202,7 @@ daemon-restart = "because"
                 pointer: "/result/height".into(),
                 rule: DataRule::Unchanged,
             }],
-            not_applicable: BTreeMap::from([(State::DaemonRestart, "because".into())]),
+            not_applicable: BTreeMap::from([(Check::DaemonRestart, "because".into())]),
             start_budget: Duration::from_secs(30),
             reboot_budget: Duration::from_secs(120),
             volumes: vec!["lab-chain-data".into()],
@@ -279,13 +279,13 @@ fn refuses_an_unknown_ui_probe_kind() {
 }
 
 #[test]
-fn refuses_an_unknown_state_in_not_applicable() {
+fn refuses_an_unknown_check_in_not_applicable() {
     assert_eq!(
         refuse(&format!(
             "{BASE}{PROBES}[not_applicable]\nreinstal = \"typo\"\n"
         )),
         "failed to load suite suites/lab/lab-chain.toml:12: key `not_applicable.reinstal`: \
-         unknown state \"reinstal\" (known: present, valid, rpc, ui, stop, start, restart, \
+         unknown check \"reinstal\" (known: present, valid, rpc, ui, stop, start, restart, \
          reinstall, uninstalled-clean, update, required-stack, reboot, daemon-restart, stopped-survives, api-contract)"
     );
 }
@@ -586,15 +586,15 @@ fn refuses_an_unknown_data_rule() {
 }
 
 #[test]
-fn refuses_states_and_probes_that_disagree() {
+fn refuses_checks_and_probes_that_disagree() {
     assert_eq!(
         refuse(&format!("{BASE}[[ui]]\nkind = \"dashboard\"\n")),
-        "failed to load suite suites/lab/lab-chain.toml:1: key `rpc`: state rpc applies but no \
+        "failed to load suite suites/lab/lab-chain.toml:1: key `rpc`: check rpc applies but no \
          [[rpc]] probe is declared (add one, or not_applicable.rpc with the reason)"
     );
     assert_eq!(
         refuse(&format!("{BASE}{PROBES}[not_applicable]\nui = \"no UI\"\n")),
-        "failed to load suite suites/lab/lab-chain.toml:12: key `not_applicable.ui`: state ui is \
+        "failed to load suite suites/lab/lab-chain.toml:12: key `not_applicable.ui`: check ui is \
          declared not applicable but 1 [[ui]] probe(s) are declared"
     );
     let suite = ok(&format!(
@@ -629,7 +629,7 @@ fn every_shipped_suite_loads() {
     for s in &lab {
         assert!(
             s.not_applicable.is_empty(),
-            "{}: every state must apply to a lab app (the lab gate shows 50 cells)",
+            "{}: every check must apply to a lab app (the lab gate shows 50 cells)",
             s.app
         );
     }
@@ -741,15 +741,15 @@ fn required_stack_must_have_something_to_check_or_be_declared_na() {
         .iter()
         .find(|s| s.app.as_str() == "filebrowser")
         .unwrap();
-    assert!(lonely.not_applicable.contains_key(&State::RequiredStack));
+    assert!(lonely.not_applicable.contains_key(&Check::RequiredStack));
     let mut alone = lonely.clone();
-    alone.not_applicable.remove(&State::RequiredStack);
+    alone.not_applicable.remove(&Check::RequiredStack);
     assert_eq!(
         super::required_stack_applies(&alone, std::slice::from_ref(&alone))
             .unwrap_err()
             .to_string(),
         format!(
-            "failed to load suite {}:1: key `not_applicable.required-stack`: state required-stack \
+            "failed to load suite {}:1: key `not_applicable.required-stack`: check required-stack \
              applies but filebrowser neither requires an app nor is required by one (declare \
              not_applicable.required-stack with the reason)",
             alone.path.display()
@@ -768,13 +768,13 @@ fn required_stack_must_have_something_to_check_or_be_declared_na() {
         .clone();
     assert!(super::required_stack_applies(&wallet, &lab).is_ok());
     chain.fault = None;
-    wallet.not_applicable.remove(&State::RequiredStack);
+    wallet.not_applicable.remove(&Check::RequiredStack);
     assert!(
         super::required_stack_applies(&wallet, &[chain, wallet.clone()])
             .unwrap_err()
             .to_string()
             .ends_with(
-                "state required-stack needs a [fault] in lab-chain's suite to make it unhealthy \
+                "check required-stack needs a [fault] in lab-chain's suite to make it unhealthy \
                  (or declare not_applicable.required-stack with the reason)"
             )
     );

@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
-use crate::model::{AppId, State};
+use crate::model::{AppId, Check};
 
 /// One app's suite, parsed and checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,14 +22,14 @@ pub struct Suite {
     /// Data that must survive stop, restart, reinstall and reboot.
     pub data: Vec<DataProbe>,
     /// States that do not apply to this app, with the reason.
-    pub not_applicable: BTreeMap<State, String>,
+    pub not_applicable: BTreeMap<Check, String>,
     /// How long the app may take to answer its probes after a start or install.
     pub start_budget: Duration,
     /// How long the app may take to be back after a node reboot.
     pub reboot_budget: Duration,
     /// Named volumes the app keeps its data in (checked to survive stop and reinstall).
     pub volumes: Vec<String>,
-    /// How the `update` state moves the app to a new manifest and back.
+    /// How the `update` check moves the app to a new manifest and back.
     pub update: Option<UpdateSpec>,
     /// The app's lab-only fault control (to make it unhealthy on purpose).
     pub fault: Option<FaultControl>,

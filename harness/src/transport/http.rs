@@ -26,7 +26,7 @@ pub enum RpcReply {
 }
 
 /// HTTP access to one node.
-pub struct HttpNode {
+pub struct HttpClient {
     node: String,
     host: IpAddr,
     port: u16,
@@ -42,7 +42,7 @@ pub struct HttpNode {
 
 const UNAUTHORIZED: i64 = -32001;
 
-impl HttpNode {
+impl HttpClient {
     /// A client for the orchestrator at `host:port`; the password is registered for redaction.
     pub fn new(
         node: &str,

@@ -6,6 +6,6 @@ mod route;
 mod ssh;
 
 pub use error::TransportError;
-pub use http::{HttpNode, RpcReply};
+pub use http::{HttpClient, RpcReply};
 pub use route::{RouteGuard, egress_interface, interface_index};
 pub use ssh::{CmdOutput, OUTPUT_CAP, SshConfig, SshPool};
