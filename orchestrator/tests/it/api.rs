@@ -455,7 +455,8 @@ async fn dashboard_and_login_form() {
     }
 }
 
-/// An app UI on a loopback port (returned) answering each request with `body(request)`.
+/// An app UI on a loopback port (returned) answering each request with `body(request)`, and
+/// trying to plant a session cookie of its own on the orchestrator's origin.
 async fn serve_ui(body: fn(&hyper::Request<hyper::body::Incoming>) -> String) -> u16 {
     let ui = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = ui.local_addr().unwrap().port();
@@ -464,9 +465,16 @@ async fn serve_ui(body: fn(&hyper::Request<hyper::body::Incoming>) -> String) ->
             let (stream, _) = ui.accept().await.unwrap();
             let svc = hyper::service::service_fn(
                 move |req: hyper::Request<hyper::body::Incoming>| async move {
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                        http_body_util::Full::new(hyper::body::Bytes::from(body(&req))),
-                    ))
+                    let mut r = hyper::Response::new(http_body_util::Full::new(
+                        hyper::body::Bytes::from(body(&req)),
+                    ));
+                    let h = r.headers_mut();
+                    h.insert(
+                        "set-cookie",
+                        "orchestrator_session=planted; Path=/".parse().unwrap(),
+                    );
+                    h.insert("x-app", "kept".parse().unwrap());
+                    Ok::<_, std::convert::Infallible>(r)
                 },
             );
             tokio::spawn(
@@ -493,6 +501,26 @@ async fn proxies_app_uis_on_loopback() {
     assert_eq!(r.status(), 303, "no session, no proxy");
     let r = s.get("/app/web/api/v1/info?x=1", Some(&t)).await;
     assert_eq!(r.status(), 200);
+    let headers = |name: &str| -> Vec<String> {
+        r.headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        (
+            headers("set-cookie"),
+            headers("content-security-policy"),
+            headers("x-app")
+        ),
+        (
+            vec![],
+            vec!["sandbox allow-scripts allow-forms".to_owned()],
+            vec!["kept".to_owned()]
+        ),
+        "the app's cookie is dropped, its page sandboxed, its other headers kept"
+    );
     assert_eq!(r.text().await.unwrap(), "GET /api/v1/info?x=1 leaked=false");
     let r = s.get("/app/web", Some(&t)).await;
     assert_eq!(
