@@ -91,7 +91,11 @@ async fn start_with(fake: Arc<FakeBackend>, catalog: Catalog) -> Server {
 
 impl Server {
     async fn raw(&self, body: impl Into<reqwest::Body>, token: Option<&str>) -> (u16, String) {
-        let mut req = self.client.post(format!("{}/rpc", self.base)).body(body);
+        let mut req = self
+            .client
+            .post(format!("{}/rpc", self.base))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -112,6 +116,29 @@ impl Server {
             .call("auth.login", json!({ "password": PASSWORD }), None)
             .await;
         r["result"]["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A call as a browser sends it: with the session cookie, an `Origin` if given, and
+    /// `content_type`; the HTTP status and the body.
+    async fn browser_call(
+        &self,
+        method: &str,
+        cookie: &str,
+        origin: Option<&str>,
+        content_type: &str,
+    ) -> (u16, String) {
+        let body = json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": { "id": "db" } });
+        let mut req = self
+            .client
+            .post(format!("{}/rpc", self.base))
+            .header("cookie", format!("orchestrator_session={cookie}"))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
@@ -228,6 +255,59 @@ async fn every_protocol_error_gets_its_code() {
         .raw(r#"{"jsonrpc":"2.0","method":"server.metrics"}"#, t)
         .await;
     assert_eq!((status, text.as_str()), (204, ""));
+}
+
+#[tokio::test]
+async fn rpc_runs_no_call_sent_cross_site_or_not_as_json() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let t = s.login().await;
+    s.call("package.install", json!({ "id": "db" }), Some(&t))
+        .await;
+    fake.calls.lock().unwrap().clear();
+    let refused = |message: &str| {
+        json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32600, "message": message } })
+            .to_string()
+    };
+    let cross = refused("invalid request: cross-origin calls are refused");
+    let not_json = refused("invalid request: Content-Type must be application/json");
+    let json = "application/json";
+    for (origin, content_type, want) in [
+        (Some("http://evil.example"), json, (403, &cross)),
+        // An app page, sandboxed into an opaque origin by the proxy.
+        (Some("null"), json, (403, &cross)),
+        (Some(s.base.as_str()), "text/plain", (415, &not_json)),
+        (None, "text/plain;charset=UTF-8", (415, &not_json)),
+        (None, "application/x-www-form-urlencoded", (415, &not_json)),
+    ] {
+        let (status, body) = s
+            .browser_call("package.stop", &t, origin, content_type)
+            .await;
+        assert_eq!(
+            (status, &body),
+            want,
+            "Origin {origin:?}, Content-Type {content_type}"
+        );
+    }
+    assert!(fake.calls.lock().unwrap().is_empty(), "no refused call ran");
+    assert_eq!(fake.run_state("db"), Some(RunState::Running));
+    let (status, body) = s
+        .browser_call(
+            "package.stop",
+            &t,
+            Some(&s.base),
+            "application/json; charset=utf-8",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.browser_call("package.start", &t, None, json).await;
+    assert_eq!(status, 200, "{body}");
+    let ran: Vec<_> = fake.calls.lock().unwrap().iter().map(|c| c.what).collect();
+    assert_eq!(
+        ran,
+        ["stop", "start"],
+        "same-origin and Origin-less calls run"
+    );
 }
 
 #[tokio::test]
