@@ -513,17 +513,36 @@ async fn dashboard_and_login_form() {
             .send()
     };
     let r = form("wrong").await.unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(
+        (r.status().as_u16(), r.headers().get("set-cookie")),
+        (401, None),
+        "a wrong password opens no session"
+    );
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<p class=\"error\">wrong password</p>")
+    );
     let r = form("test%2Dpassword").await.unwrap();
-    assert_eq!(r.status(), 303);
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/")
+    );
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
     let token = cookie
         .strip_prefix("orchestrator_session=")
         .unwrap()
         .split(';')
         .next()
         .unwrap();
+    assert_eq!(
+        cookie,
+        format!("orchestrator_session={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60")
+    );
     let html = s.get("/", Some(token)).await.text().await.unwrap();
     for id in ["web", "db", "wallet"] {
         assert!(
