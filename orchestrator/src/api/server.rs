@@ -281,6 +281,7 @@ async fn route(api: &Arc<Api>, req: Request<Incoming>, client: IpAddr) -> Reply 
             StatusCode::UNAUTHORIZED,
             "log in first: Authorization: Bearer <token from auth.login>\n",
         ),
+        (&Method::GET, "/dashboard.js") => pages::script(),
         (&Method::GET, "/login") => pages::login(StatusCode::OK, None),
         (&Method::POST, "/login") => login_form(api, req, client).await,
         (&Method::GET, "/") if api.authorized(&req) => dashboard(api).await,
@@ -434,7 +435,7 @@ async fn dashboard(api: &Api) -> Reply {
     for m in missing {
         rows.push(Row {
             status: AppStatus::not_installed(m.id.clone(), String::new()),
-            proxy_prefix: None,
+            proxy_prefix: m.proxy_prefix().cloned(),
         });
     }
     rows.sort_by(|a, b| a.status.id.cmp(&b.status.id));

@@ -552,6 +552,38 @@ async fn dashboard_and_login_form() {
             "{html}"
         );
     }
+    for hook in [
+        "<button type=\"button\" id=\"logout\">Log out</button> <span id=\"status\"></span>",
+        "<td class=\"ui\" data-href=\"/app/web/\"></td>",
+        "</table>\n<script src=\"/dashboard.js\"></script>\n</body>",
+    ] {
+        assert!(html.contains(hook), "{hook} in {html}");
+    }
+    assert!(!html.contains("class=\"open\""), "nothing runs yet: {html}");
+    s.call("package.install", json!({ "id": "web" }), Some(token))
+        .await;
+    let html = s.get("/", Some(token)).await.text().await.unwrap();
+    assert!(
+        html.contains("<td class=\"ui\" data-href=\"/app/web/\"><a class=\"open\" href=\"/app/web/\">open</a></td>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_script_is_served_from_the_binary_without_a_session() {
+    let s = start(Arc::default(), 1).await;
+    let r = s.get("/dashboard.js", None).await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["content-type"].to_str().unwrap().to_owned()
+        ),
+        (200, "text/javascript; charset=utf-8".to_owned())
+    );
+    assert_eq!(
+        r.text().await.unwrap(),
+        include_str!("../../src/api/dashboard.js")
+    );
 }
 
 /// An app UI on a loopback port (returned) answering each request with `body(request)`, and
