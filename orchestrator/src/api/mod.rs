@@ -2,6 +2,7 @@
 
 mod backoff;
 mod connections;
+mod csrf;
 mod http;
 mod pages;
 mod proxy;

@@ -1,5 +1,11 @@
 //! The reverse proxy: `/app/<prefix>/<rest>` to `http://127.0.0.1:<ui.port>/<rest>` (loopback
 //! only) of the app proxied under that prefix (its id, unless its manifest names another).
+//!
+//! An app's pages are served from the orchestrator's own origin, so they must not be able to act
+//! as the operator: the app's `Set-Cookie` is dropped (it could plant or overwrite the session
+//! cookie), and every proxied response is sandboxed by CSP without `allow-same-origin`, so the
+//! app's scripts run in an opaque origin: they cannot read the dashboard, and a call they make
+//! to `/rpc` carries `Origin: null`, which the `/rpc` guard refuses (see `csrf`).
 
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName};
@@ -12,9 +18,14 @@ use crate::manifest::AppId;
 /// Largest request body forwarded to an app.
 const MAX_PROXY_BODY: usize = 16 << 20;
 
-/// Headers that belong to one hop, or carry the orchestrator's own session, and are not forwarded.
+/// The CSP every proxied response gets: scripts and forms work, but in an opaque origin.
+const APP_CSP: &str = "sandbox allow-scripts allow-forms";
+
+/// Headers that belong to one hop, or carry or set the orchestrator's own session, and are not
+/// forwarded.
 fn forwarded(name: &HeaderName) -> bool {
     ![
+        header::SET_COOKIE,
         header::HOST,
         header::CONNECTION,
         header::CONTENT_LENGTH,
@@ -83,5 +94,10 @@ pub async fn proxy(api: &Api, prefix: &AppId, rest: &str, req: Request<Incoming>
     for (name, value) in headers.iter().filter(|(n, _)| forwarded(n)) {
         r.headers_mut().append(name, value.clone());
     }
+    // Appended: a CSP the app sends itself is enforced too, and cannot lift the sandbox.
+    r.headers_mut().append(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(APP_CSP),
+    );
     r
 }

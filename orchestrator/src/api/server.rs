@@ -4,7 +4,8 @@
 //! long), a body timeout of the same length, and a lifetime after which it is closed once its
 //! request in flight is answered. Open connections are capped (see `connections`); a failing
 //! `accept` is retried with a backoff (see `backoff`). JSON-RPC calls run on tasks of their own,
-//! so a client that goes away does not cut an operation in half, and shutdown waits for them.
+//! so a client that goes away does not cut an operation in half, and shutdown waits for them;
+//! none runs unless the request passes the cross-site guard (see `csrf`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,7 +29,7 @@ use super::http::{
 };
 use super::pages::{self, Row};
 use super::tracker::Tracker;
-use super::{proxy, rpc};
+use super::{csrf, proxy, rpc};
 use crate::auth::{PasswordHash, Sessions};
 use crate::error::Error;
 use crate::log;
@@ -280,6 +281,7 @@ async fn route(api: &Arc<Api>, req: Request<Incoming>, client: IpAddr) -> Reply 
             StatusCode::UNAUTHORIZED,
             "log in first: Authorization: Bearer <token from auth.login>\n",
         ),
+        (&Method::GET, "/dashboard.js") => pages::script(),
         (&Method::GET, "/login") => pages::login(StatusCode::OK, None),
         (&Method::POST, "/login") => login_form(api, req, client).await,
         (&Method::GET, "/") if api.authorized(&req) => dashboard(api).await,
@@ -343,6 +345,14 @@ async fn rpc_endpoint(api: &Arc<Api>, req: Request<Incoming>, client: IpAddr) ->
         Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
         Err(r) => return r,
     };
+    if let Err(refused) = csrf::check(&parts.headers) {
+        let body = rpc::error(
+            serde_json::Value::Null,
+            rpc::INVALID_REQUEST,
+            refused.message(),
+        );
+        return reply(refused.status(), "application/json", body.to_string());
+    }
     // Its own task: the call runs to its end even if the client goes away, and shutdown waits.
     let call = {
         let (api, tracked) = (api.clone(), api.operations.track());
@@ -425,7 +435,7 @@ async fn dashboard(api: &Api) -> Reply {
     for m in missing {
         rows.push(Row {
             status: AppStatus::not_installed(m.id.clone(), String::new()),
-            proxy_prefix: None,
+            proxy_prefix: m.proxy_prefix().cloned(),
         });
     }
     rows.sort_by(|a, b| a.status.id.cmp(&b.status.id));

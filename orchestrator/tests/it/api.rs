@@ -91,7 +91,11 @@ async fn start_with(fake: Arc<FakeBackend>, catalog: Catalog) -> Server {
 
 impl Server {
     async fn raw(&self, body: impl Into<reqwest::Body>, token: Option<&str>) -> (u16, String) {
-        let mut req = self.client.post(format!("{}/rpc", self.base)).body(body);
+        let mut req = self
+            .client
+            .post(format!("{}/rpc", self.base))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -112,6 +116,29 @@ impl Server {
             .call("auth.login", json!({ "password": PASSWORD }), None)
             .await;
         r["result"]["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A call as a browser sends it: with the session cookie, an `Origin` if given, and
+    /// `content_type`; the HTTP status and the body.
+    async fn browser_call(
+        &self,
+        method: &str,
+        cookie: &str,
+        origin: Option<&str>,
+        content_type: &str,
+    ) -> (u16, String) {
+        let body = json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": { "id": "db" } });
+        let mut req = self
+            .client
+            .post(format!("{}/rpc", self.base))
+            .header("cookie", format!("orchestrator_session={cookie}"))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
@@ -228,6 +255,59 @@ async fn every_protocol_error_gets_its_code() {
         .raw(r#"{"jsonrpc":"2.0","method":"server.metrics"}"#, t)
         .await;
     assert_eq!((status, text.as_str()), (204, ""));
+}
+
+#[tokio::test]
+async fn rpc_runs_no_call_sent_cross_site_or_not_as_json() {
+    let fake = Arc::new(FakeBackend::default());
+    let s = start(fake.clone(), 1).await;
+    let t = s.login().await;
+    s.call("package.install", json!({ "id": "db" }), Some(&t))
+        .await;
+    fake.calls.lock().unwrap().clear();
+    let refused = |message: &str| {
+        json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32600, "message": message } })
+            .to_string()
+    };
+    let cross = refused("invalid request: cross-origin calls are refused");
+    let not_json = refused("invalid request: Content-Type must be application/json");
+    let json = "application/json";
+    for (origin, content_type, want) in [
+        (Some("http://evil.example"), json, (403, &cross)),
+        // An app page, sandboxed into an opaque origin by the proxy.
+        (Some("null"), json, (403, &cross)),
+        (Some(s.base.as_str()), "text/plain", (415, &not_json)),
+        (None, "text/plain;charset=UTF-8", (415, &not_json)),
+        (None, "application/x-www-form-urlencoded", (415, &not_json)),
+    ] {
+        let (status, body) = s
+            .browser_call("package.stop", &t, origin, content_type)
+            .await;
+        assert_eq!(
+            (status, &body),
+            want,
+            "Origin {origin:?}, Content-Type {content_type}"
+        );
+    }
+    assert!(fake.calls.lock().unwrap().is_empty(), "no refused call ran");
+    assert_eq!(fake.run_state("db"), Some(RunState::Running));
+    let (status, body) = s
+        .browser_call(
+            "package.stop",
+            &t,
+            Some(&s.base),
+            "application/json; charset=utf-8",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.browser_call("package.start", &t, None, json).await;
+    assert_eq!(status, 200, "{body}");
+    let ran: Vec<_> = fake.calls.lock().unwrap().iter().map(|c| c.what).collect();
+    assert_eq!(
+        ran,
+        ["stop", "start"],
+        "same-origin and Origin-less calls run"
+    );
 }
 
 #[tokio::test]
@@ -433,17 +513,36 @@ async fn dashboard_and_login_form() {
             .send()
     };
     let r = form("wrong").await.unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(
+        (r.status().as_u16(), r.headers().get("set-cookie")),
+        (401, None),
+        "a wrong password opens no session"
+    );
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<p class=\"error\">wrong password</p>")
+    );
     let r = form("test%2Dpassword").await.unwrap();
-    assert_eq!(r.status(), 303);
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/")
+    );
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
     let token = cookie
         .strip_prefix("orchestrator_session=")
         .unwrap()
         .split(';')
         .next()
         .unwrap();
+    assert_eq!(
+        cookie,
+        format!("orchestrator_session={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60")
+    );
     let html = s.get("/", Some(token)).await.text().await.unwrap();
     for id in ["web", "db", "wallet"] {
         assert!(
@@ -453,9 +552,42 @@ async fn dashboard_and_login_form() {
             "{html}"
         );
     }
+    for hook in [
+        "<button type=\"button\" id=\"logout\">Log out</button> <span id=\"status\"></span>",
+        "<td class=\"ui\" data-href=\"/app/web/\"></td>",
+        "</table>\n<script src=\"/dashboard.js\"></script>\n</body>",
+    ] {
+        assert!(html.contains(hook), "{hook} in {html}");
+    }
+    assert!(!html.contains("class=\"open\""), "nothing runs yet: {html}");
+    s.call("package.install", json!({ "id": "web" }), Some(token))
+        .await;
+    let html = s.get("/", Some(token)).await.text().await.unwrap();
+    assert!(
+        html.contains("<td class=\"ui\" data-href=\"/app/web/\"><a class=\"open\" href=\"/app/web/\">open</a></td>"),
+        "{html}"
+    );
 }
 
-/// An app UI on a loopback port (returned) answering each request with `body(request)`.
+#[tokio::test]
+async fn the_dashboard_script_is_served_from_the_binary_without_a_session() {
+    let s = start(Arc::default(), 1).await;
+    let r = s.get("/dashboard.js", None).await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["content-type"].to_str().unwrap().to_owned()
+        ),
+        (200, "text/javascript; charset=utf-8".to_owned())
+    );
+    assert_eq!(
+        r.text().await.unwrap(),
+        include_str!("../../src/api/dashboard.js")
+    );
+}
+
+/// An app UI on a loopback port (returned) answering each request with `body(request)`, and
+/// trying to plant a session cookie of its own on the orchestrator's origin.
 async fn serve_ui(body: fn(&hyper::Request<hyper::body::Incoming>) -> String) -> u16 {
     let ui = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = ui.local_addr().unwrap().port();
@@ -464,9 +596,16 @@ async fn serve_ui(body: fn(&hyper::Request<hyper::body::Incoming>) -> String) ->
             let (stream, _) = ui.accept().await.unwrap();
             let svc = hyper::service::service_fn(
                 move |req: hyper::Request<hyper::body::Incoming>| async move {
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                        http_body_util::Full::new(hyper::body::Bytes::from(body(&req))),
-                    ))
+                    let mut r = hyper::Response::new(http_body_util::Full::new(
+                        hyper::body::Bytes::from(body(&req)),
+                    ));
+                    let h = r.headers_mut();
+                    h.insert(
+                        "set-cookie",
+                        "orchestrator_session=planted; Path=/".parse().unwrap(),
+                    );
+                    h.insert("x-app", "kept".parse().unwrap());
+                    Ok::<_, std::convert::Infallible>(r)
                 },
             );
             tokio::spawn(
@@ -493,6 +632,26 @@ async fn proxies_app_uis_on_loopback() {
     assert_eq!(r.status(), 303, "no session, no proxy");
     let r = s.get("/app/web/api/v1/info?x=1", Some(&t)).await;
     assert_eq!(r.status(), 200);
+    let headers = |name: &str| -> Vec<String> {
+        r.headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        (
+            headers("set-cookie"),
+            headers("content-security-policy"),
+            headers("x-app")
+        ),
+        (
+            vec![],
+            vec!["sandbox allow-scripts allow-forms".to_owned()],
+            vec!["kept".to_owned()]
+        ),
+        "the app's cookie is dropped, its page sandboxed, its other headers kept"
+    );
     assert_eq!(r.text().await.unwrap(), "GET /api/v1/info?x=1 leaked=false");
     let r = s.get("/app/web", Some(&t)).await;
     assert_eq!(
