@@ -11,7 +11,7 @@ key=/var/lib/archy-lab/ssh/id_ed25519
 ssh_node() { ssh -q -i "$key" -o UserKnownHostsFile=/var/lib/archy-lab/ssh/known_hosts "root@$node" "$@"; }
 password=$(cat /var/lib/archy-lab/secrets/orchestrator-password)
 rpc() {  # rpc METHOD PARAMS -> result JSON
-  curl -sf -m 10 -X POST "http://$node:5678/rpc" -H "Authorization: Bearer ${token:-}" \
+  curl -sf -m 10 -X POST "http://$node:5678/rpc" -H "Authorization: Bearer ${token:-}" -H "Content-Type: application/json" \
     -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" |
     python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps(r.get("result", r.get("error"))))'
 }

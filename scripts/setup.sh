@@ -8,6 +8,7 @@ packages=(
   openssh-server openssh-client                        # sshd for transport tests; ssh-keygen
   pkg-config libssl-dev                                # ssh2 links the system OpenSSL
   libxml2-utils                                        # xmllint: JUnit checked against the XSD
+  chromium chromium-driver                             # L4: the real browser and its WebDriver
   curl ca-certificates
 )
 missing=()

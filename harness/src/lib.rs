@@ -7,6 +7,7 @@
 //! `chaos` declares the L5 scenarios (faults) that `checks` inject and judge; `perf` the L6 KPI
 //! cells `checks` measure, and their history.
 
+pub mod browser;
 pub mod chaos;
 pub mod checks;
 pub mod cli;
