@@ -232,6 +232,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
         iterations,
         required,
         case_timeout: Duration::from_secs(job.select.timeout),
+        artifacts: reports.join(&run_id).join("artifacts"),
         workspace_root: root.clone(),
         ssh_sessions: 4,
         redactor: redactor.clone(),

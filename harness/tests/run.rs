@@ -57,6 +57,7 @@ fn suite(port: u16) -> Suite {
         volumes: vec![],
         update: None,
         fault: None,
+        journey: Vec::new(),
     }
 }
 
@@ -116,6 +117,8 @@ fn spec(nodes: Vec<Node>, sshd: &Sshd, srv: &FakeOrchestrator, leak: bool) -> Ru
         // Generous: a case that hits it is judged a failure, which would hide what went wrong on
         // a loaded machine.
         case_timeout: Duration::from_secs(120),
+        // No L4 case is planned here: nothing is written.
+        artifacts: "reports/RUNID/artifacts".into(),
         workspace_root: ".".into(),
         ssh_sessions: 2,
         redactor,

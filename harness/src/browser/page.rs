@@ -157,10 +157,22 @@ impl<'a> Page<'a> {
         text: &str,
         deadline: Duration,
     ) -> Result<(), BrowserError> {
-        let what = if text.is_empty() {
-            format!("wait for {css}")
-        } else {
-            format!("wait for {css} to show {text:?}")
+        self.wait_for(css, text, false, deadline).await
+    }
+
+    /// Waits until an element matching `css` shows `text`: exactly (trimmed) when `exact`, else
+    /// somewhere in its text (any element when `text` is empty).
+    pub async fn wait_for(
+        &mut self,
+        css: &str,
+        text: &str,
+        exact: bool,
+        deadline: Duration,
+    ) -> Result<(), BrowserError> {
+        let what = match (text.is_empty(), exact) {
+            (true, _) => format!("wait for {css}"),
+            (false, false) => format!("wait for {css} to show {text:?}"),
+            (false, true) => format!("wait for {css} to be {text:?}"),
         };
         self.step(format!("{what} (up to {} s)", deadline.as_secs()));
         let start = Instant::now();
@@ -171,7 +183,14 @@ impl<'a> Page<'a> {
                 for el in &els {
                     texts.push(el.text().await.unwrap_or_default());
                 }
-                if !els.is_empty() && (text.is_empty() || texts.iter().any(|t| t.contains(text))) {
+                let fits = |t: &String| {
+                    if exact {
+                        t.trim() == text
+                    } else {
+                        t.contains(text)
+                    }
+                };
+                if !els.is_empty() && (text.is_empty() || texts.iter().any(fits)) {
                     return Ok(());
                 }
                 if !els.is_empty() {
@@ -187,6 +206,52 @@ impl<'a> Page<'a> {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// The text of the first element matching `css` (empty when there is none).
+    pub async fn text_of(&self, css: &str) -> String {
+        match self.chrome.session.find_all(By::Css(css)).await {
+            Ok(els) if !els.is_empty() => els[0].text().await.unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// The attribute `name` of the first element matching `css`.
+    pub async fn attribute(&self, css: &str, name: &str) -> Result<Option<String>, BrowserError> {
+        let what = format!("read {name} of {css}");
+        let el = self.chrome.session.find(By::Css(css)).await;
+        let el = el.map_err(|e| Self::failed(&what, e))?;
+        el.attr(name).await.map_err(|e| Self::failed(&what, e))
+    }
+
+    /// Opens `url`, which must no longer load: returns its HTTP status (0: it did not load at
+    /// all) and passes over the browser's own log line for it, which is the point here.
+    pub async fn gone(&mut self, url: &str) -> Result<u64, BrowserError> {
+        let what = format!("open {url}, which must not load");
+        self.step(what.clone());
+        let _ = self.look(None).await?;
+        let seen = self.findings.len();
+        // A page that does not load may still navigate: an error is an answer here.
+        let _ = self.chrome.session.goto(url).await;
+        let script = "const n = performance.getEntriesByType('navigation')[0];\
+                      return n ? (n.responseStatus || 0) : 0;";
+        let status = match self.chrome.session.execute(script, Vec::new()).await {
+            Ok(v) => v.convert::<u64>().unwrap_or(0),
+            Err(_) => 0,
+        };
+        let _ = self.look(None).await?;
+        let page = url.to_owned();
+        let mut i = seen;
+        while i < self.findings.len() {
+            let mine = matches!(&self.findings[i], Finding::Console { source, message }
+                if source == "network" && message.starts_with(&page));
+            if mine {
+                self.findings.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        Ok(status)
     }
 
     /// Reads the browser log since the last look and, when `prefix` is set (a proxied app's

@@ -53,6 +53,8 @@ pub struct NodeCtx {
     pub data: Mutex<HashMap<AppId, Vec<f64>>>,
     /// Poll interval while waiting for states.
     pub poll: Duration,
+    /// The node's browser for L4 journeys, started by the first one (see `close_browser`).
+    pub browser: Mutex<Option<crate::browser::Chrome>>,
 }
 
 impl NodeCtx {
@@ -66,6 +68,19 @@ impl NodeCtx {
             uid: OnceCell::new(),
             data: Mutex::new(HashMap::new()),
             poll: Duration::from_millis(250),
+            browser: Mutex::new(None),
+        }
+    }
+
+    /// The route guard of the fleet's lab interface.
+    pub fn guard(&self) -> RouteGuard {
+        RouteGuard::new(self.fleet.lab_interface.clone())
+    }
+
+    /// Ends the node's browser, if a journey started one.
+    pub async fn close_browser(&self) {
+        if let Some(chrome) = self.browser.lock().await.take() {
+            chrome.quit().await;
         }
     }
 
@@ -76,7 +91,7 @@ impl NodeCtx {
         port: u16,
         timeout: Duration,
     ) -> Result<tokio::net::TcpStream, TransportError> {
-        RouteGuard::new(self.fleet.lab_interface.clone())
+        self.guard()
             .connect_async(
                 &self.node.name.0,
                 std::net::SocketAddr::new(self.node.address, port),

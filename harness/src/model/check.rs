@@ -45,6 +45,9 @@ pub enum Check {
     /// Stopped, then the daemon restarted and the node rebooted: still stopped, per podman and
     /// the orchestrator, a reconcile tick later too; a start brings it back with its data.
     StoppedSurvives,
+    /// An L4 browser journey in real Chromium: the app's `[[journey]]` steps through the
+    /// dashboard and the app's own page, with no console error, failed load or stray asset.
+    Journey,
     /// The orchestrator's own API contract on the node (one case per node, not per app):
     /// sessions, malformed requests and their exact errors, nothing half-done.
     ApiContract,
@@ -59,7 +62,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in matrix column order.
-    pub const ALL: [Check; 15] = [
+    pub const ALL: [Check; 16] = [
         Check::Present,
         Check::Valid,
         Check::Rpc,
@@ -74,6 +77,7 @@ impl Check {
         Check::Reboot,
         Check::DaemonRestart,
         Check::StoppedSurvives,
+        Check::Journey,
         Check::ApiContract,
     ];
 
@@ -102,6 +106,7 @@ impl Check {
             | Check::Reboot
             | Check::DaemonRestart
             | Check::StoppedSurvives => Layer::L3,
+            Check::Journey => Layer::L4,
             Check::Chaos => Layer::L5,
             Check::Perf => Layer::L6,
         }
@@ -109,7 +114,8 @@ impl Check {
 
     /// True when checking this check changes the node, so nothing else may run on it meanwhile.
     pub fn changes_node(self) -> bool {
-        matches!(self.layer(), Layer::L3 | Layer::L5 | Layer::L6) || self == Check::ApiContract
+        matches!(self.layer(), Layer::L3 | Layer::L4 | Layer::L5 | Layer::L6)
+            || self == Check::ApiContract
     }
 
     /// The kebab-case name used in case names and suite files.
@@ -129,6 +135,7 @@ impl Check {
             Check::Reboot => "reboot",
             Check::DaemonRestart => "daemon-restart",
             Check::StoppedSurvives => "stopped-survives",
+            Check::Journey => "journey",
             Check::ApiContract => "api-contract",
             Check::Chaos => "chaos",
             Check::Perf => "perf",
@@ -152,6 +159,7 @@ impl Check {
             Check::Reboot => "reboot survives",
             Check::DaemonRestart => "daemon-restart survives",
             Check::StoppedSurvives => "stopped survives",
+            Check::Journey => "browser journey",
             Check::ApiContract => "API contract",
             Check::Chaos => "chaos scenario",
             Check::Perf => "KPI cell",

@@ -172,6 +172,13 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
             {
                 continue;
             }
+            // A journey is a case only where the suite declares its steps.
+            if check == Check::Journey
+                && suite.journey.is_empty()
+                && !suite.not_applicable.contains_key(&check)
+            {
+                continue;
+            }
             if let Some(reason) = suite.not_applicable.get(&check) {
                 not_applicable.push(NotApplicable {
                     app: app.clone(),
@@ -257,6 +264,7 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
         Check::RequiredStack,
         Check::UninstalledClean,
         Check::Reinstall,
+        Check::Journey,
     ]) {
         steps.push(Step::Alone(c));
     }
@@ -406,6 +414,7 @@ pub(crate) mod tests {
             volumes: vec![],
             update: None,
             fault: None,
+            journey: Vec::new(),
         }
     }
 

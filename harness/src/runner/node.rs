@@ -46,7 +46,23 @@ pub fn blocked(
 
 /// Judges one case: its outcome and, for a passed chaos scenario, the headline its output
 /// starts with (the time to converge, see `checks::converge_line`; a KPI's measurement).
-async fn check(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> (Outcome, Option<String>) {
+async fn check(
+    ctx: &NodeCtx,
+    spec: &RunSpec,
+    case: &Case,
+    iteration: Iteration,
+) -> (Outcome, Option<String>) {
+    if case.check == Check::Journey {
+        let Some(suite) = spec.suites.get(&case.app) else {
+            return (Outcome::Error(format!("no suite for {}", case.app)), None);
+        };
+        let evidence = spec
+            .artifacts
+            .join(case.name.to_string())
+            .join(format!("{}-{}", ctx.node.name, iteration.0));
+        let r = checks::journey(ctx, suite, &spec.password, &evidence).await;
+        return (r.err().unwrap_or(Outcome::Pass), None);
+    }
     if case.check == Check::Chaos {
         let Some(s) = spec.chaos.get(&case.name.check) else {
             return (
@@ -98,7 +114,9 @@ async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
         Check::UninstalledClean => checks::uninstalled_clean(ctx, suite, all).await,
         Check::Update => checks::update(ctx, suite).await,
         Check::RequiredStack => checks::required_stack(ctx, suite, all).await,
-        Check::ApiContract | Check::Chaos | Check::Perf => unreachable!("judged above"),
+        Check::ApiContract | Check::Chaos | Check::Perf | Check::Journey => {
+            unreachable!("judged above")
+        }
         // Node-level actions are judged together in their step.
         Check::DaemonRestart | Check::Reboot | Check::StoppedSurvives => Err(Outcome::Error(
             "node-level check run as a single case".into(),
@@ -201,7 +219,7 @@ impl NodeRun {
         let limit = self.spec.case_timeout;
         let ((outcome, headline), log) = capture(async {
             let (outcome, headline) =
-                tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case))
+                tokio::time::timeout(limit, check(&self.ctx, &self.spec, &case, self.iteration))
                     .await
                     .unwrap_or_else(|_| {
                         let why = format!("timed out after {}s", limit.as_secs());

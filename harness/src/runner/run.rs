@@ -48,6 +48,8 @@ pub struct RunSpec {
     pub required: Vec<Layer>,
     /// Per-case timeout.
     pub case_timeout: Duration,
+    /// Where a red L4 step leaves its evidence: `reports/<run-id>/artifacts`.
+    pub artifacts: PathBuf,
     /// Where `cargo test --workspace` runs for L0.
     pub workspace_root: PathBuf,
     /// SSH sessions per node.

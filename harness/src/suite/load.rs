@@ -417,6 +417,22 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
         &not_applicable,
     )?;
     let fault = wire.fault.as_ref().map(|f| fault(cx, f)).transpose()?;
+    let journey = wire
+        .journey
+        .iter()
+        .enumerate()
+        .map(|(i, w)| super::journey::step(i, w).map_err(|(span, key, m)| cx.err(span, &key, m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let (Some(first), true) = (
+        wire.journey.first(),
+        not_applicable.contains_key(&Check::Journey),
+    ) {
+        return Err(cx.err(
+            first.span(),
+            "journey",
+            "check journey is declared not applicable but journey steps are declared".into(),
+        ));
+    }
 
     Ok(Parsed {
         suite: Suite {
@@ -433,6 +449,7 @@ fn check(cx: &Cx, catalog: &str, wire: WireSuite) -> Result<Parsed, SuiteError> 
             volumes,
             update,
             fault,
+            journey,
         },
         requires_lines,
         served_by_lines,

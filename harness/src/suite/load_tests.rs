@@ -220,6 +220,7 @@ daemon-restart = "because"
                 }],
             }),
             fault: None,
+            journey: Vec::new(),
         }
     );
 }

@@ -4,6 +4,7 @@
 //! files into them, with file, line and key in every refusal.
 
 mod data_file;
+pub mod journey;
 mod load;
 mod model;
 mod wire;

@@ -33,6 +33,8 @@ pub struct Suite {
     pub update: Option<UpdateSpec>,
     /// The app's lab-only fault control (to make it unhealthy on purpose).
     pub fault: Option<FaultControl>,
+    /// The L4 journey's steps (none: no journey case).
+    pub journey: Vec<super::journey::Step>,
 }
 
 /// The `[update]` table: a new manifest is the current one with another image.

@@ -37,6 +37,9 @@ pub struct WireSuite {
     pub update: Option<Spanned<WireUpdate>>,
     /// The app's lab-only fault control.
     pub fault: Option<Spanned<WireFault>>,
+    /// The L4 journey's steps, in order.
+    #[serde(default)]
+    pub journey: Vec<Spanned<super::journey::WireStep>>,
 }
 
 /// The `[update]` table.
