@@ -25,6 +25,7 @@ use super::{
     stack::requirements_first,
 };
 use crate::{
+    api::ErrorCode,
     chaos::{CrashStep, Fault, Scenario},
     lab::layout::{FAILPOINTS_DROP_IN, ORCHESTRATOR_CONFIG, STATE_FILE},
     model::{AppId, Outcome},
@@ -471,7 +472,7 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
         (
             CrashStep::UninstallAfterUnitRemove,
             RpcReply::Err {
-                code: NOT_INSTALLED,
+                code: ErrorCode::NotInstalled,
                 ..
             },
         )
@@ -493,9 +494,6 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
     }
     Ok(())
 }
-
-/// The JSON-RPC code for "not installed".
-const NOT_INSTALLED: i64 = -32004;
 
 /// `s.connections` connections, each with half a request header, held for `s.hold`: meanwhile
 /// `/healthz` and an authenticated `container-list` must each answer within a second.

@@ -18,6 +18,7 @@ use super::{
     stack::{bring_up, cascade_order_holds, dependents, ids, installed, join},
 };
 use crate::{
+    api::ErrorCode,
     model::{AppId, Outcome},
     suite::{FaultControl, Suite},
     transport::RpcReply,
@@ -26,11 +27,6 @@ use crate::{
 fn fail(msg: String) -> Outcome {
     Outcome::Fail(msg)
 }
-
-/// The JSON-RPC code for "required by installed apps".
-const REQUIRED_BY: i64 = -32005;
-/// The JSON-RPC code for "a requirement is not installed".
-const REQUIREMENT_MISSING: i64 = -32003;
 
 /// Sends a fault command (`unhealthy`, `healthy`) to an app's lab-only fault control.
 pub async fn fault(ctx: &NodeCtx, f: FaultControl, command: &str) -> CheckResult<()> {
@@ -60,7 +56,7 @@ async fn refused(
     ctx: &NodeCtx,
     method: &str,
     params: Value,
-    code: i64,
+    code: ErrorCode,
     named: &[AppId],
 ) -> CheckResult<()> {
     match ctx.http.call(method, params.clone()).await? {
@@ -113,12 +109,19 @@ async fn required_side(
         .map_err(|e| fail(format!("data not readable before the checks: {e}")))?;
     let before = snapshot(ctx, &stack, "before the refusals").await?;
     let id = json!(app.as_str());
-    refused(ctx, "package.stop", json!({"id": id}), REQUIRED_BY, deps).await?;
+    refused(
+        ctx,
+        "package.stop",
+        json!({"id": id}),
+        ErrorCode::RequiredBy,
+        deps,
+    )
+    .await?;
     refused(
         ctx,
         "package.uninstall",
         json!({"id": id}),
-        REQUIRED_BY,
+        ErrorCode::RequiredBy,
         deps,
     )
     .await?;
@@ -156,7 +159,7 @@ async fn required_side(
         ctx,
         "package.install",
         json!({"id": direct.as_str()}),
-        REQUIREMENT_MISSING,
+        ErrorCode::RequirementMissing,
         std::slice::from_ref(app),
     )
     .await?;

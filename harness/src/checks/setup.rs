@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{CheckResult, NodeCtx, ctx::field};
 use crate::{
+    api::ErrorCode,
     model::{AppId, Outcome},
     suite::Suite,
     transport::RpcReply,
@@ -69,7 +70,10 @@ async fn ensure_up(ctx: &NodeCtx, app: &AppId) -> CheckResult<()> {
         .await?
     {
         RpcReply::Ok(st) => st,
-        RpcReply::Err { code: -32004, .. } => json!({"state": "not-installed"}),
+        RpcReply::Err {
+            code: ErrorCode::NotInstalled,
+            ..
+        } => json!({"state": "not-installed"}),
         RpcReply::Err { code, message } => {
             return Err(Outcome::Error(format!(
                 "package.status {app}: {code} {message}"
