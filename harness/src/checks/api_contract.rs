@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckResult, NodeCtx, ctx::field};
+use super::{CheckResult, NodeCtx};
 use crate::{api::ErrorCode, model::Outcome};
 
 /// Every method of the API; each must refuse a request without a valid session.
@@ -157,23 +157,20 @@ async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> CheckResult<(
 
 /// The installed apps with their states and containers, to prove nothing changed.
 async fn app_set(ctx: &NodeCtx) -> CheckResult<Vec<String>> {
-    let list = ctx.rpc("container-list", json!({})).await?;
-    Ok(list
-        .get("apps")
-        .and_then(Value::as_array)
+    Ok(ctx
+        .list()
+        .await?
+        .apps
+        .iter()
         .map(|a| {
-            a.iter()
-                .map(|x| {
-                    format!(
-                        "{} {} {}",
-                        field(x, "id"),
-                        field(x, "state"),
-                        field(x, "container_id")
-                    )
-                })
-                .collect()
+            format!(
+                "{} {} {}",
+                a.id,
+                a.state,
+                a.container_id.as_deref().unwrap_or("")
+            )
         })
-        .unwrap_or_default())
+        .collect())
 }
 
 /// The whole contract.
