@@ -5,8 +5,10 @@
 //! `reporter` events; reporters (console, JUnit, JSON, summary) consume those events; `matrix`
 //! rebuilds TESTING.md from `results.json`; `lab` brings up the two-node lab fleet on this machine;
 //! `chaos` declares the L5 scenarios (faults) that `checks` inject and judge; `perf` the L6 KPI
-//! cells `checks` measure, and their history.
+//! cells `checks` measure, and their history; `browser` the real Chromium L4 journeys drive; `api` is the harness's own typed model of the
+//! orchestrator API's replies and error codes, which `transport` and `checks` read through.
 
+pub mod api;
 pub mod browser;
 pub mod chaos;
 pub mod checks;

@@ -11,7 +11,9 @@ use std::{
 };
 
 use harness::{
+    api::{AppList, AppState, AppStatus, CallError, ErrorCode, Health},
     fleet::Redactor,
+    model::AppId,
     transport::{HttpClient, RouteGuard, RpcReply, SshConfig, SshPool, TransportError},
 };
 use support::{ClosedPort, FakeOrchestrator, PASSWORD, Sshd, TOKEN};
@@ -143,7 +145,7 @@ async fn http_logs_in_once_and_calls_typed_methods() {
     assert_eq!(
         h.call("nope", serde_json::json!({})).await.unwrap(),
         RpcReply::Err {
-            code: -32601,
+            code: ErrorCode::MethodNotFound,
             message: "method not found".into()
         }
     );
@@ -157,6 +159,56 @@ async fn http_logs_in_once_and_calls_typed_methods() {
         .await
         .unwrap();
     assert_eq!(srv.logins.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn typed_calls_tell_a_refusal_a_broken_contract_and_an_unreachable_node_apart() {
+    let srv = FakeOrchestrator::start().await;
+    let h = http(&srv, PASSWORD, Redactor::default());
+    let chain = AppId::new("lab-chain").unwrap();
+    assert_eq!(
+        h.status(&chain).await.unwrap(),
+        RpcReply::Ok(AppStatus {
+            id: chain.clone(),
+            state: AppState::Running,
+            desired: None,
+            health: Health::Healthy,
+            container_id: Some("c0ffee".into()),
+            started_at: None,
+            error: None,
+            reason: None,
+        })
+    );
+    // The fake knows no container-list: a refusal, with its code, is an answer.
+    assert_eq!(
+        h.list().await.unwrap(),
+        RpcReply::Err {
+            code: ErrorCode::MethodNotFound,
+            message: "method not found".into()
+        }
+    );
+    // A status read as a list breaks the contract: the reply's fault, not the transport's.
+    let broken = h
+        .call_as::<AppList>("package.status", serde_json::json!({"id": "lab-chain"}))
+        .await
+        .unwrap_err();
+    assert!(matches!(broken, CallError::Reply(_)), "{broken:?}");
+    assert_eq!(
+        broken.to_string(),
+        "package.status answered no apps, expected a list"
+    );
+    let closed = ClosedPort::new();
+    let down = HttpClient::new(
+        "loop",
+        srv.addr.ip(),
+        closed.port,
+        PASSWORD.into(),
+        Duration::from_secs(5),
+        RouteGuard::new(None),
+        Redactor::default(),
+    );
+    let e = down.status(&chain).await.unwrap_err();
+    assert!(matches!(e, CallError::Transport(_)), "{e:?}");
 }
 
 #[tokio::test]

@@ -2,23 +2,21 @@
 //! `container-list` entry) against what podman says, both ways. Every state transition is
 //! judged through here, so the orchestrator can never claim a state the runtime does not have.
 
-use serde_json::{Value, json};
-
-use super::{
-    CheckResult, NodeCtx,
-    ctx::{Inspected, field},
+use super::{CheckResult, NodeCtx, ctx::Inspected};
+use crate::{
+    api::{AppState, Health},
+    model::{AppId, Outcome},
 };
-use crate::model::{AppId, Outcome};
 
 /// One app as seen by the orchestrator and podman, which agreed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen {
-    /// The orchestrator's state (`running`, `stopped`, `not-installed`, ...).
-    pub state: String,
-    /// The orchestrator's health (`healthy`, `degraded`, ...).
-    pub health: String,
-    /// The orchestrator's reason for a degraded health, empty when none.
-    pub reason: String,
+    /// The orchestrator's state.
+    pub state: AppState,
+    /// The orchestrator's health.
+    pub health: Health,
+    /// The orchestrator's reason for a degraded health.
+    pub reason: Option<String>,
     /// Podman's container, when there is one.
     pub container: Option<Inspected>,
 }
@@ -26,28 +24,36 @@ pub struct Seen {
 impl Seen {
     /// Running per both.
     pub fn running(&self) -> bool {
-        self.state == "running" && self.container.as_ref().is_some_and(|c| c.running)
+        self.state == AppState::Running && self.container.as_ref().is_some_and(|c| c.running)
     }
 }
 
-/// Why the orchestrator's `state` and podman's container contradict each other, if they do.
-pub fn contradiction(state: &str, reported_id: &str, c: Option<&Inspected>) -> Option<String> {
+/// Why the orchestrator's `state` (with the container id it reports) and podman's container
+/// contradict each other, if they do.
+pub fn contradiction(
+    state: AppState,
+    reported_id: Option<&str>,
+    c: Option<&Inspected>,
+) -> Option<String> {
+    let reported_id = reported_id.unwrap_or("");
     match (state, c) {
-        ("running", None) => Some("the orchestrator says running; podman has no container".into()),
-        ("running", Some(c)) if !c.running => Some(format!(
+        (AppState::Running, None) => {
+            Some("the orchestrator says running; podman has no container".into())
+        }
+        (AppState::Running, Some(c)) if !c.running => Some(format!(
             "the orchestrator says running; podman's container {} is not running",
             short(&c.id)
         )),
-        ("running", Some(c)) if reported_id != c.id => Some(format!(
+        (AppState::Running, Some(c)) if reported_id != c.id => Some(format!(
             "the orchestrator reports container {:?}; podman runs {}",
             short(reported_id),
             short(&c.id)
         )),
-        ("stopped" | "failed", Some(c)) if c.running => Some(format!(
+        (AppState::Stopped | AppState::Failed, Some(c)) if c.running => Some(format!(
             "the orchestrator says {state}; podman's container {} runs",
             short(&c.id)
         )),
-        ("not-installed", Some(c)) => Some(format!(
+        (AppState::NotInstalled, Some(c)) => Some(format!(
             "the orchestrator says not-installed; podman still has container {}",
             short(&c.id)
         )),
@@ -62,48 +68,49 @@ fn short(id: &str) -> &str {
 /// Reads `package.status`, `container-list` and podman; fails naming the contradiction.
 pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> CheckResult<Seen> {
     let st = ctx.status(app).await?;
-    let list = ctx.rpc("container-list", json!({})).await?;
+    let list = ctx.list().await?;
     let container = ctx.container(app).await?;
-    let state = field(&st, "state");
-    let entry = list
-        .get("apps")
-        .and_then(Value::as_array)
-        .and_then(|apps| apps.iter().find(|a| field(a, "id") == app.as_str()));
-    let listed = entry.map(|e| field(e, "state"));
+    let state = st.state;
+    let listed = list.get(app).map(|e| e.state);
     let disagree = |why: String| Err(Outcome::Fail(format!("{app}: {why}")));
-    match (&listed, state.as_str()) {
-        (None, "not-installed") => {}
+    match (listed, state) {
+        (None, AppState::NotInstalled) => {}
         (None, s) => {
             return disagree(format!(
                 "package.status says {s} but container-list does not list it"
             ));
         }
-        (Some(l), "not-installed") => {
+        (Some(l), AppState::NotInstalled) => {
             return disagree(format!(
                 "package.status says not-installed but container-list lists it ({l})"
             ));
         }
         // The list is read after the status: a start in between is not a contradiction.
-        (Some(l), s) if l != s && l != "starting" && s != "starting" => {
+        (Some(l), s) if l != s && l != AppState::Starting && s != AppState::Starting => {
             return disagree(format!("package.status says {s}, container-list says {l}"));
         }
         _ => {}
     }
-    if let Some(why) = contradiction(&state, &field(&st, "container_id"), container.as_ref()) {
+    if let Some(why) = contradiction(state, st.container_id.as_deref(), container.as_ref()) {
         return disagree(why);
     }
     Ok(Seen {
         state,
-        health: field(&st, "health"),
-        reason: field(&st, "reason"),
+        health: st.health,
+        reason: st.reason,
         container,
     })
 }
 
 /// Fails unless the app agrees and is in `want` (`running` also needs podman's container up).
-pub async fn expect_state(ctx: &NodeCtx, app: &AppId, want: &str, when: &str) -> CheckResult<Seen> {
+pub async fn expect_state(
+    ctx: &NodeCtx,
+    app: &AppId,
+    want: AppState,
+    when: &str,
+) -> CheckResult<Seen> {
     let seen = agreed(ctx, app).await?;
-    let ok = if want == "running" {
+    let ok = if want == AppState::Running {
         seen.running()
     } else {
         seen.state == want && !seen.container.as_ref().is_some_and(|c| c.running)
@@ -133,7 +140,7 @@ pub async fn stopped_all(
     apps: &[AppId],
     when: &str,
 ) -> CheckResult<Vec<Option<String>>> {
-    let list = ctx.rpc("container-list", json!({})).await?;
+    let list = ctx.list().await?;
     let ps = ctx
         .podman("ps -a --format '{{.Names}} {{.State}}' --filter label=orchestrator.app")
         .await?;
@@ -143,12 +150,6 @@ pub async fn stopped_all(
             ps.stderr.trim()
         )));
     }
-    let listed = |app: &AppId| {
-        list.get("apps")
-            .and_then(Value::as_array)
-            .and_then(|a| a.iter().find(|x| field(x, "id") == app.as_str()))
-            .map(|x| field(x, "state"))
-    };
     Ok(apps
         .iter()
         .map(|app| {
@@ -156,8 +157,8 @@ pub async fn stopped_all(
                 let mut w = l.split_whitespace();
                 w.next() == Some(app.as_str()) && w.next() == Some("running")
             });
-            match (listed(app), running) {
-                (Some(s), false) if s == "stopped" => None,
+            match (list.get(app).map(|a| a.state), running) {
+                (Some(AppState::Stopped), false) => None,
                 (Some(s), running) => Some(format!(
                     "{app} is {s} {when}, not stopped (podman: {})",
                     if running { "running" } else { "not running" }
@@ -182,30 +183,31 @@ mod tests {
 
     #[test]
     fn contradictions_both_ways() {
+        use AppState::*;
         let up = c("abc", true);
         let down = c("abc", false);
-        assert_eq!(contradiction("running", "abc", Some(&up)), None);
-        assert_eq!(contradiction("stopped", "", None), None);
-        assert_eq!(contradiction("stopped", "", Some(&down)), None);
-        assert_eq!(contradiction("not-installed", "", None), None);
+        assert_eq!(contradiction(Running, Some("abc"), Some(&up)), None);
+        assert_eq!(contradiction(Stopped, None, None), None);
+        assert_eq!(contradiction(Stopped, None, Some(&down)), None);
+        assert_eq!(contradiction(NotInstalled, None, None), None);
         assert_eq!(
-            contradiction("running", "abc", None).unwrap(),
+            contradiction(Running, Some("abc"), None).unwrap(),
             "the orchestrator says running; podman has no container"
         );
         assert_eq!(
-            contradiction("running", "abc", Some(&down)).unwrap(),
+            contradiction(Running, Some("abc"), Some(&down)).unwrap(),
             "the orchestrator says running; podman's container abc is not running"
         );
         assert_eq!(
-            contradiction("running", "old", Some(&up)).unwrap(),
+            contradiction(Running, Some("old"), Some(&up)).unwrap(),
             "the orchestrator reports container \"old\"; podman runs abc"
         );
         assert_eq!(
-            contradiction("stopped", "", Some(&up)).unwrap(),
+            contradiction(Stopped, None, Some(&up)).unwrap(),
             "the orchestrator says stopped; podman's container abc runs"
         );
         assert_eq!(
-            contradiction("not-installed", "", Some(&down)).unwrap(),
+            contradiction(NotInstalled, None, Some(&down)).unwrap(),
             "the orchestrator says not-installed; podman still has container abc"
         );
     }

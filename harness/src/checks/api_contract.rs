@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckResult, NodeCtx, ctx::field};
-use crate::model::Outcome;
+use super::{CheckResult, NodeCtx};
+use crate::{api::ErrorCode, model::Outcome};
 
 /// Every method of the API; each must refuse a request without a valid session.
 pub const METHODS: [&str; 11] = [
@@ -23,17 +23,6 @@ pub const METHODS: [&str; 11] = [
     "server.reconcile",
 ];
 
-/// Unauthorized.
-const UNAUTHORIZED: i64 = -32001;
-/// JSON-RPC's parse error.
-const PARSE_ERROR: i64 = -32700;
-/// JSON-RPC's invalid request.
-const INVALID_REQUEST: i64 = -32600;
-/// JSON-RPC's method not found.
-const METHOD_NOT_FOUND: i64 = -32601;
-/// JSON-RPC's invalid params.
-const INVALID_PARAMS: i64 = -32602;
-
 /// What one malformed request must get: an HTTP status, and a JSON-RPC error code when 200.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
@@ -46,7 +35,7 @@ pub struct Expect {
     /// The HTTP status.
     pub status: u16,
     /// The JSON-RPC error code, when the status is 200.
-    pub code: Option<i64>,
+    pub code: Option<ErrorCode>,
 }
 
 fn req(method: &str, params: Value) -> Vec<u8> {
@@ -68,42 +57,42 @@ pub fn malformed() -> Vec<Expect> {
         e(
             "malformed JSON",
             br#"{"jsonrpc": "2.0", "method": "#.to_vec(),
-            PARSE_ERROR,
+            ErrorCode::ParseError,
         ),
         e(
             "jsonrpc 1.0",
             br#"{"jsonrpc": "1.0", "id": 1, "method": "container-list"}"#.to_vec(),
-            INVALID_REQUEST,
+            ErrorCode::InvalidRequest,
         ),
         e(
             "an array, not an object",
             br#"[1, 2]"#.to_vec(),
-            INVALID_REQUEST,
+            ErrorCode::InvalidRequest,
         ),
         e(
             "unknown method",
             req("package.explode", json!({})),
-            METHOD_NOT_FOUND,
+            ErrorCode::MethodNotFound,
         ),
         e(
             "params not an object",
             req("package.status", json!(["lab-chain"])),
-            INVALID_PARAMS,
+            ErrorCode::InvalidParams,
         ),
         e(
             "missing id param",
             req("package.status", json!({})),
-            INVALID_PARAMS,
+            ErrorCode::InvalidParams,
         ),
         e(
             "id of the wrong type",
             req("package.status", json!({"id": 5})),
-            INVALID_PARAMS,
+            ErrorCode::InvalidParams,
         ),
         e(
             "unknown param",
             req("package.status", json!({"id": "lab-chain", "force": true})),
-            INVALID_PARAMS,
+            ErrorCode::InvalidParams,
         ),
     ];
     let long = "a".repeat(64);
@@ -117,7 +106,7 @@ pub fn malformed() -> Vec<Expect> {
             out.push(e(
                 "an id that is not an app id",
                 req(method, json!({"id": id})),
-                INVALID_PARAMS,
+                ErrorCode::InvalidParams,
             ));
         }
     }
@@ -144,10 +133,13 @@ async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> CheckResult<(
     let code = body
         .as_ref()
         .and_then(|b| b.pointer("/error/code"))
-        .and_then(Value::as_i64);
+        .and_then(Value::as_i64)
+        .map(ErrorCode::from_code);
     let ok = status == e.status && (e.code.is_none() || code == e.code);
+    // Shown as the number that came, which is what a reader compares with the API's docs.
+    let got = code.map(ErrorCode::code);
     ctx.note(&format!(
-        "{}: HTTP {status}, code {code:?} ({})",
+        "{}: HTTP {status}, code {got:?} ({})",
         e.what,
         if ok { "as expected" } else { "WRONG" }
     ));
@@ -155,7 +147,7 @@ async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> CheckResult<(
         Ok(())
     } else {
         Err(Outcome::Fail(format!(
-            "{}: expected HTTP {}{}, got HTTP {status}, code {code:?}",
+            "{}: expected HTTP {}{}, got HTTP {status}, code {got:?}",
             e.what,
             e.status,
             e.code.map(|c| format!(" code {c}")).unwrap_or_default()
@@ -165,23 +157,20 @@ async fn expect(ctx: &NodeCtx, e: &Expect, token: Option<&str>) -> CheckResult<(
 
 /// The installed apps with their states and containers, to prove nothing changed.
 async fn app_set(ctx: &NodeCtx) -> CheckResult<Vec<String>> {
-    let list = ctx.rpc("container-list", json!({})).await?;
-    Ok(list
-        .get("apps")
-        .and_then(Value::as_array)
+    Ok(ctx
+        .list()
+        .await?
+        .apps
+        .iter()
         .map(|a| {
-            a.iter()
-                .map(|x| {
-                    format!(
-                        "{} {} {}",
-                        field(x, "id"),
-                        field(x, "state"),
-                        field(x, "container_id")
-                    )
-                })
-                .collect()
+            format!(
+                "{} {} {}",
+                a.id,
+                a.state,
+                a.container_id.as_deref().unwrap_or("")
+            )
         })
-        .unwrap_or_default())
+        .collect())
 }
 
 /// The whole contract.
@@ -227,7 +216,7 @@ pub async fn api_contract(ctx: &NodeCtx) -> CheckResult<()> {
                 body: req(method, params_of(method)),
                 session: false,
                 status: 200,
-                code: Some(UNAUTHORIZED),
+                code: Some(ErrorCode::Unauthorized),
             };
             expect(ctx, &e, token)
                 .await

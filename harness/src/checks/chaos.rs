@@ -14,17 +14,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
-    ctx::{field, quote},
+    ctx::quote,
     probes::{all_rpc, check_data, record_data},
     required::fault as app_fault,
     setup::restore,
     stack::requirements_first,
 };
 use crate::{
+    api::{AppState, AppStatus, ErrorCode, Health},
     chaos::{CrashStep, Fault, Scenario},
     lab::layout::{FAILPOINTS_DROP_IN, ORCHESTRATOR_CONFIG, STATE_FILE},
     model::{AppId, Outcome},
@@ -196,7 +197,7 @@ async fn inject_and_heal(
             let app = target(s);
             let control = fault_control(suites, app)?;
             app_fault(ctx, control, "unhealthy").await?;
-            let seen = wait_health(ctx, app, "unhealthy", s.deadline).await;
+            let seen = wait_health(ctx, app, Health::Unhealthy, s.deadline).await;
             let busy = keep_busy(ctx, suites, expect, s.hold).await;
             app_fault(ctx, control, "healthy").await?;
             let seen = seen?;
@@ -334,20 +335,20 @@ async fn keep_busy(
 async fn wait_health(
     ctx: &NodeCtx,
     app: &AppId,
-    want: &str,
+    want: Health,
     budget: Duration,
 ) -> CheckResult<Duration> {
     let start = Instant::now();
     loop {
         let st = ctx.status(app).await?;
-        if field(&st, "health") == want {
+        if st.health == want {
             return Ok(start.elapsed());
         }
         if start.elapsed() >= budget {
             return Err(fail(format!(
                 "{app} not reported {want} within {}s: health {}",
                 budget.as_secs(),
-                field(&st, "health")
+                st.health
             )));
         }
         tokio::time::sleep(ctx.poll).await;
@@ -471,7 +472,7 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
         (
             CrashStep::UninstallAfterUnitRemove,
             RpcReply::Err {
-                code: NOT_INSTALLED,
+                code: ErrorCode::NotInstalled,
                 ..
             },
         )
@@ -493,9 +494,6 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
     }
     Ok(())
 }
-
-/// The JSON-RPC code for "not installed".
-const NOT_INSTALLED: i64 = -32004;
 
 /// `s.connections` connections, each with half a request header, held for `s.hold`: meanwhile
 /// `/healthz` and an authenticated `container-list` must each answer within a second.
@@ -639,22 +637,13 @@ async fn invariant(
         Ok((status, _)) => return Err(format!("/healthz {status} in {} ms", took.as_millis())),
         Err(err) => return Err(format!("/healthz: {err}")),
     }
-    let list = match ctx.http.call("container-list", json!({})).await {
-        Ok(RpcReply::Ok(v)) => v,
+    let listed = match ctx.http.list().await {
+        Ok(RpcReply::Ok(list)) => list.apps,
         Ok(RpcReply::Err { code, message }) => {
             return Err(format!("container-list: {code} {message}"));
         }
         Err(err) => return Err(format!("container-list: {err}")),
     };
-    let listed: Vec<(String, String, String)> = list
-        .get("apps")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| (field(x, "id"), field(x, "state"), field(x, "health")))
-                .collect()
-        })
-        .unwrap_or_default();
     let ps = ctx
         .podman("ps -a --no-trunc --format '{{.Names}} {{.State}} {{.ID}}' --filter label=orchestrator.app")
         .await
@@ -673,14 +662,9 @@ async fn invariant(
     Ok(())
 }
 
-/// The pure part of the invariant: the orchestrator's list (id, state, health), podman's
-/// `ps` lines (`name state id`) and the unit folder's entries against what is expected.
-fn judge(
-    e: &Expect,
-    listed: &[(String, String, String)],
-    ps: &str,
-    units: &str,
-) -> Result<(), String> {
+/// The pure part of the invariant: the orchestrator's list, podman's `ps` lines
+/// (`name state id`) and the unit folder's entries against what is expected.
+fn judge(e: &Expect, listed: &[AppStatus], ps: &str, units: &str) -> Result<(), String> {
     let mut want: Vec<&str> = e
         .running
         .iter()
@@ -688,7 +672,7 @@ fn judge(
         .map(AppId::as_str)
         .collect();
     want.sort();
-    let mut ids: Vec<&str> = listed.iter().map(|l| l.0.as_str()).collect();
+    let mut ids: Vec<&str> = listed.iter().map(|l| l.id.as_str()).collect();
     ids.sort();
     if ids != want {
         return Err(format!("the orchestrator lists {ids:?}, expected {want:?}"));
@@ -735,15 +719,19 @@ fn judge(
             "the unit folder has units for {stems:?}, expected {want:?}"
         ));
     }
-    for (id, state, health) in listed {
-        let podman = containers.iter().find(|c| c.0 == id).map_or("", |c| c.1);
-        let run = e.running.iter().any(|a| a.as_str() == id);
-        if run && (state != "running" || health != "healthy" || podman != "running") {
+    for a in listed {
+        let (id, state, health) = (&a.id, a.state, a.health);
+        let podman = containers
+            .iter()
+            .find(|c| c.0 == id.as_str())
+            .map_or("", |c| c.1);
+        let run = e.running.contains(id);
+        if run && (state != AppState::Running || health != Health::Healthy || podman != "running") {
             return Err(format!(
                 "{id} is {state}/{health} (podman: {podman}), expected running and healthy"
             ));
         }
-        if !run && (state != "stopped" || podman == "running") {
+        if !run && (state != AppState::Stopped || podman == "running") {
             return Err(format!(
                 "{id} is {state} (podman: {podman}), expected stopped"
             ));
@@ -787,6 +775,7 @@ async fn no_panic_since(ctx: &NodeCtx, since: &str) -> CheckResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use AppState::{Running, Stopped};
 
     fn app(a: &str) -> AppId {
         AppId::new(a).unwrap()
@@ -801,10 +790,23 @@ mod tests {
         }
     }
 
-    fn listed(a: &str, b: &str) -> Vec<(String, String, String)> {
+    fn status(id: &str, state: AppState, health: Health) -> AppStatus {
+        AppStatus {
+            id: app(id),
+            state,
+            desired: None,
+            health,
+            container_id: None,
+            started_at: None,
+            error: None,
+            reason: None,
+        }
+    }
+
+    fn listed(a: AppState, b: AppState) -> Vec<AppStatus> {
         vec![
-            ("a".into(), a.into(), "healthy".into()),
-            ("b".into(), b.into(), "unknown".into()),
+            status("a", a, Health::Healthy),
+            status("b", b, Health::Unknown),
         ]
     }
 
@@ -814,13 +816,13 @@ mod tests {
     #[test]
     fn the_converged_node_passes() {
         assert_eq!(
-            judge(&expect(), &listed("running", "stopped"), PS, UNITS),
+            judge(&expect(), &listed(Running, Stopped), PS, UNITS),
             Ok(())
         );
         // A stopped Quadlet app has no container at all.
         let ps = "a running aaa\n";
         assert_eq!(
-            judge(&expect(), &listed("running", "stopped"), ps, UNITS),
+            judge(&expect(), &listed(Running, Stopped), ps, UNITS),
             Ok(())
         );
     }
@@ -830,55 +832,55 @@ mod tests {
         let e = expect();
         let cases = [
             (
-                listed("running", "running"),
+                listed(Running, Running),
                 PS,
                 UNITS,
                 "b is running (podman: exited), expected stopped",
             ),
             (
-                listed("stopped", "stopped"),
+                listed(Stopped, Stopped),
                 PS,
                 UNITS,
                 "a is stopped/healthy (podman: running), expected running and healthy",
             ),
             (
-                listed("running", "stopped"),
+                listed(Running, Stopped),
                 "b exited bbb\n",
                 UNITS,
                 "podman has no container for a, which should run",
             ),
             (
-                listed("running", "stopped"),
+                listed(Running, Stopped),
                 "a running aaa\nc running ccc\n",
                 UNITS,
                 "podman has container c, which the orchestrator does not list",
             ),
             (
-                listed("running", "stopped"),
+                listed(Running, Stopped),
                 "a running aaa\na running aab\n",
                 UNITS,
                 "podman has two containers named a",
             ),
             (
-                listed("running", "stopped"),
+                listed(Running, Stopped),
                 "a running zzz\nb exited bbb\n",
                 UNITS,
                 "a's container was replaced (aaa -> zzz)",
             ),
             (
-                listed("running", "stopped"),
+                listed(Running, Stopped),
                 PS,
                 "a.container\n",
                 "the unit folder has units for [\"a\"]",
             ),
             (
-                listed("running", "stopped"),
+                listed(Running, Stopped),
                 PS,
                 "a.container\nb.container\n.b.container.tmp\n",
                 "half-written unit .b.container.tmp",
             ),
             (
-                vec![("a".into(), "running".into(), "healthy".into())],
+                vec![status("a", Running, Health::Healthy)],
                 PS,
                 UNITS,
                 "the orchestrator lists [\"a\"], expected [\"a\", \"b\"]",
@@ -895,10 +897,10 @@ mod tests {
         let mut e = expect();
         replaced(&mut e, &app("a"));
         assert!(e.same.is_empty());
-        let got = judge(&e, &listed("running", "stopped"), PS, UNITS).unwrap_err();
+        let got = judge(&e, &listed(Running, Stopped), PS, UNITS).unwrap_err();
         assert_eq!(got, "a still runs its old container aaa");
         let ps = "a running ccc\nb exited bbb\n";
-        assert_eq!(judge(&e, &listed("running", "stopped"), ps, UNITS), Ok(()));
+        assert_eq!(judge(&e, &listed(Running, Stopped), ps, UNITS), Ok(()));
     }
 
     #[test]

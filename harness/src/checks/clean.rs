@@ -11,9 +11,10 @@ use super::{
     agree::expect_state,
     ctx::quote,
     lifecycle::volumes_exist,
-    stack::{bring_up, cascade_order_holds, dependents, ids, installed},
+    stack::{bring_up, cascade_order_holds, cascaded, dependents, installed},
 };
 use crate::{
+    api::{AppState, Uninstalled},
     model::{AppId, Outcome},
     suite::{Probe, Suite, UiTarget},
     transport::TransportError,
@@ -43,7 +44,7 @@ pub fn ports(suite: &Suite) -> Vec<u16> {
 /// Fails naming whatever of `app` is left on the node.
 pub async fn nothing_left(ctx: &NodeCtx, app: &AppId, suite: Option<&Suite>) -> CheckResult<()> {
     let mut left = Vec::new();
-    expect_state(ctx, app, "not-installed", "after package.uninstall").await?;
+    expect_state(ctx, app, AppState::NotInstalled, "after package.uninstall").await?;
     let ps = ctx
         .podman(&format!(
             "ps -a -q --filter {}",
@@ -109,14 +110,15 @@ pub async fn uninstalled_clean(
     suites: &BTreeMap<AppId, Suite>,
 ) -> CheckResult<()> {
     let deps = dependents(&suite.app, suites, &installed(ctx).await?);
-    let r = ctx
-        .rpc(
+    let r: Uninstalled = ctx
+        .rpc_as(
             "package.uninstall",
             json!({"id": suite.app.as_str(), "purge": false, "cascade": !deps.is_empty()}),
         )
         .await?;
     if !deps.is_empty() {
-        cascade_order_holds(&ids(&r, "cascaded")?, &deps, suites).map_err(Outcome::Fail)?;
+        let done = cascaded("package.uninstall", r.cascaded)?;
+        cascade_order_holds(&done, &deps, suites).map_err(Outcome::Fail)?;
     }
     for a in std::iter::once(&suite.app).chain(&deps) {
         nothing_left(ctx, a, suites.get(a)).await?;

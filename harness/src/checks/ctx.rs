@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::{
+    api::{AppList, AppState, AppStatus, CallError, FromReply, Health, Metrics, ReplyError},
     fleet::{Fleet, Node},
     model::{AppId, Outcome},
     transport::{CmdOutput, HttpClient, RouteGuard, RpcReply, SshPool, TransportError},
@@ -34,6 +35,22 @@ pub type CheckResult<T> = Result<T, Outcome>;
 impl From<TransportError> for Outcome {
     fn from(e: TransportError) -> Self {
         Outcome::Error(e.to_string())
+    }
+}
+
+/// A reply that breaks the API's contract is the implementation under test failing.
+impl From<ReplyError> for Outcome {
+    fn from(e: ReplyError) -> Self {
+        Outcome::Fail(e.to_string())
+    }
+}
+
+impl From<CallError> for Outcome {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Transport(e) => e.into(),
+            CallError::Reply(e) => e.into(),
+        }
     }
 }
 
@@ -223,15 +240,8 @@ impl NodeCtx {
     /// The reconciler's counters from `server.metrics`: ticks begun (when the API reports them)
     /// and ticks finished.
     async fn ticks(&self) -> CheckResult<(Option<u64>, u64)> {
-        let m = self.rpc("server.metrics", json!({})).await?;
-        let finished = m
-            .pointer("/reconcile/ticks")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| Outcome::Fail(format!("server.metrics has no reconcile.ticks: {m}")))?;
-        Ok((
-            m.pointer("/reconcile/started").and_then(Value::as_u64),
-            finished,
-        ))
+        let m: Metrics = self.rpc_as("server.metrics", json!({})).await?;
+        Ok((m.reconcile.started, m.reconcile.ticks))
     }
 
     /// Has the orchestrator run one whole reconcile tick now (`server.reconcile`: it begins after
@@ -311,19 +321,31 @@ impl NodeCtx {
         }
     }
 
+    /// An orchestrator call whose result is checked into `T`; a reply that breaks the contract
+    /// is a product failure too.
+    pub async fn rpc_as<T: FromReply>(&self, method: &str, params: Value) -> CheckResult<T> {
+        let v = self.rpc(method, params).await?;
+        Ok(T::from_reply(method, &v)?)
+    }
+
     /// `package.status` of an app.
-    pub async fn status(&self, app: &AppId) -> CheckResult<Value> {
-        self.rpc("package.status", json!({"id": app.as_str()}))
+    pub async fn status(&self, app: &AppId) -> CheckResult<AppStatus> {
+        self.rpc_as("package.status", json!({"id": app.as_str()}))
             .await
     }
 
+    /// `container-list`: every installed app.
+    pub async fn list(&self) -> CheckResult<AppList> {
+        self.rpc_as("container-list", json!({})).await
+    }
+
     /// Polls `package.status` until running and healthy, or fails after `budget`.
-    pub async fn wait_healthy(&self, app: &AppId, budget: Duration) -> CheckResult<Value> {
+    pub async fn wait_healthy(&self, app: &AppId, budget: Duration) -> CheckResult<AppStatus> {
         let start = std::time::Instant::now();
         loop {
             let st = self.status(app).await?;
-            let (state, health) = (field(&st, "state"), field(&st, "health"));
-            if state == "running" && health == "healthy" {
+            let (state, health) = (st.state, st.health);
+            if state == AppState::Running && health == Health::Healthy {
                 return Ok(st);
             }
             if start.elapsed() >= budget {
@@ -334,7 +356,7 @@ impl NodeCtx {
             }
             tokio::time::sleep(self.poll).await;
             // Health is judged by reconcile ticks: run one rather than wait for the loop's.
-            if state == "running" {
+            if state == AppState::Running {
                 self.reconcile_now().await?;
             }
         }
@@ -355,11 +377,6 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// A string field of a JSON object, empty when absent.
-pub fn field(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
-}
-
 /// An app's container, from `podman container inspect`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inspected {
@@ -373,7 +390,28 @@ pub struct Inspected {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::*;
+
+    #[test]
+    fn a_reply_that_breaks_the_contract_fails_and_an_unreachable_node_is_an_error() {
+        let broken = ReplyError::Missing {
+            method: "package.status".into(),
+            field: "id".into(),
+            expected: "an app id".into(),
+        };
+        assert_eq!(
+            Outcome::from(CallError::Reply(broken)),
+            Outcome::Fail("package.status answered no id, expected an app id".into())
+        );
+        let down = TransportError::Http {
+            node: "lab-228".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(
+            Outcome::from(CallError::Transport(down)),
+            Outcome::Error("failed HTTP request to lab-228: connection refused".into())
+        );
+    }
 
     #[test]
     fn quote_keeps_plain_words_and_wraps_everything_else() {

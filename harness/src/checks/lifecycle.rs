@@ -9,11 +9,12 @@ use serde_json::json;
 use super::{
     CheckResult, NodeCtx,
     agree::{agreed, expect_state},
-    ctx::{field, quote},
+    ctx::quote,
     probes::{all_rpc, check_data, record_data, rpc_probe},
-    stack::{bring_up, cascade_order_holds, dependents, ids, installed},
+    stack::{bring_up, cascade_order_holds, cascaded, dependents, installed},
 };
 use crate::{
+    api::{AppState, AppStatus, Desired, Operated, Uninstalled},
     model::{AppId, Outcome},
     suite::Suite,
 };
@@ -38,7 +39,7 @@ pub async fn volumes_exist(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
 }
 
 /// Running and healthy within the start budget, probes pass, data rules hold.
-pub async fn healthy_and_answering(ctx: &NodeCtx, suite: &Suite) -> CheckResult<serde_json::Value> {
+pub async fn healthy_and_answering(ctx: &NodeCtx, suite: &Suite) -> CheckResult<AppStatus> {
     let st = ctx.wait_healthy(&suite.app, suite.start_budget).await?;
     all_rpc(ctx, suite).await?.map_err(fail)?;
     check_data(ctx, suite).await.map_err(fail)?;
@@ -73,24 +74,32 @@ pub async fn stop(
 ) -> CheckResult<()> {
     remember_data(ctx, suite).await?;
     let deps = installed_dependents(ctx, suite, suites).await?;
-    let st = ctx
-        .rpc(
+    let op: Operated = ctx
+        .rpc_as(
             "package.stop",
             json!({"id": suite.app.as_str(), "cascade": !deps.is_empty()}),
         )
         .await?;
-    if (field(&st, "state"), field(&st, "desired")) != ("stopped".into(), "stopped".into()) {
+    let (state, desired) = (op.status.state, op.status.desired);
+    if (state, desired) != (AppState::Stopped, Some(Desired::Stopped)) {
         return Err(fail(format!(
             "package.stop answered state {:?}, desired {:?}: not stopped and meant to stay so",
-            field(&st, "state"),
-            field(&st, "desired")
+            state.as_str(),
+            desired.map_or("", Desired::as_str)
         )));
     }
     if !deps.is_empty() {
-        cascade_order_holds(&ids(&st, "cascaded")?, &deps, suites).map_err(fail)?;
+        let done = cascaded("package.stop", op.cascaded)?;
+        cascade_order_holds(&done, &deps, suites).map_err(fail)?;
     }
     for a in std::iter::once(&suite.app).chain(&deps) {
-        expect_state(ctx, a, "stopped", "right after package.stop returned").await?;
+        expect_state(
+            ctx,
+            a,
+            AppState::Stopped,
+            "right after package.stop returned",
+        )
+        .await?;
     }
     for p in &suite.rpc {
         if rpc_probe(ctx, &suite.app, p).await?.is_ok() {
@@ -102,7 +111,13 @@ pub async fn stop(
     volumes_exist(ctx, suite).await?;
     ctx.reconcile_now().await?;
     for a in std::iter::once(&suite.app).chain(&deps) {
-        expect_state(ctx, a, "stopped", "a reconcile tick after package.stop").await?;
+        expect_state(
+            ctx,
+            a,
+            AppState::Stopped,
+            "a reconcile tick after package.stop",
+        )
+        .await?;
     }
     Ok(())
 }
@@ -117,19 +132,19 @@ pub async fn start(
     suites: &BTreeMap<AppId, Suite>,
 ) -> CheckResult<()> {
     let since = ctx.node_now().await?;
-    let st = ctx
-        .rpc("package.start", json!({"id": suite.app.as_str()}))
+    let op: Operated = ctx
+        .rpc_as("package.start", json!({"id": suite.app.as_str()}))
         .await?;
-    if field(&st, "desired") != "running" {
+    if op.status.desired != Some(Desired::Running) {
         return Err(fail(format!(
             "package.start answered desired {:?}, not running",
-            field(&st, "desired")
+            op.status.desired.map_or("", Desired::as_str)
         )));
     }
     let first = expect_state(
         ctx,
         &suite.app,
-        "running",
+        AppState::Running,
         "right after package.start returned",
     )
     .await?;
@@ -143,7 +158,7 @@ pub async fn start(
     }
     let mut stopped = Vec::new();
     for d in installed_dependents(ctx, suite, suites).await? {
-        if agreed(ctx, &d).await?.state == "stopped" {
+        if agreed(ctx, &d).await?.state == AppState::Stopped {
             stopped.push(d);
         }
     }
@@ -152,7 +167,7 @@ pub async fn start(
     let later = expect_state(
         ctx,
         &suite.app,
-        "running",
+        AppState::Running,
         "a reconcile tick after package.start",
     )
     .await?;
@@ -169,7 +184,7 @@ pub async fn start(
 /// started exactly once, healthy, probes and data rules pass, and not restarted again a
 /// reconcile tick later.
 pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
-    let before = expect_state(ctx, &suite.app, "running", "before package.restart").await?;
+    let before = expect_state(ctx, &suite.app, AppState::Running, "before package.restart").await?;
     remember_data(ctx, suite).await?;
     let since = ctx.node_now().await?;
     ctx.rpc("package.restart", json!({"id": suite.app.as_str()}))
@@ -177,7 +192,7 @@ pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     let after = expect_state(
         ctx,
         &suite.app,
-        "running",
+        AppState::Running,
         "right after package.restart returned",
     )
     .await?;
@@ -202,7 +217,7 @@ pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     let later = expect_state(
         ctx,
         &suite.app,
-        "running",
+        AppState::Running,
         "a reconcile tick after package.restart",
     )
     .await?;
@@ -224,17 +239,18 @@ pub async fn reinstall(
 ) -> CheckResult<()> {
     remember_data(ctx, suite).await?;
     let deps = installed_dependents(ctx, suite, suites).await?;
-    let r = ctx
-        .rpc(
+    let r: Uninstalled = ctx
+        .rpc_as(
             "package.uninstall",
             json!({"id": suite.app.as_str(), "purge": false, "cascade": !deps.is_empty()}),
         )
         .await?;
     if !deps.is_empty() {
-        cascade_order_holds(&ids(&r, "cascaded")?, &deps, suites).map_err(fail)?;
+        let done = cascaded("package.uninstall", r.cascaded)?;
+        cascade_order_holds(&done, &deps, suites).map_err(fail)?;
     }
     for a in std::iter::once(&suite.app).chain(&deps) {
-        expect_state(ctx, a, "not-installed", "after package.uninstall").await?;
+        expect_state(ctx, a, AppState::NotInstalled, "after package.uninstall").await?;
     }
     volumes_exist(ctx, suite).await?;
     let mut stack = vec![suite.app.clone()];

@@ -13,9 +13,10 @@ use super::{
     agree::{expect_state, stopped_all},
     ctx::quote,
     probes::{all_rpc, check_data, record_data},
-    stack::{bring_up, ids, requirements_first},
+    stack::{bring_up, cascaded, requirements_first},
 };
 use crate::{
+    api::{AppState, Operated},
     model::{AppId, Outcome},
     suite::Suite,
 };
@@ -132,7 +133,7 @@ pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
             let b = b?;
             action.clone()?;
             let a = identity(ctx, s).await?;
-            expect_state(ctx, &s.app, "running", "after the daemon restart").await?;
+            expect_state(ctx, &s.app, AppState::Running, "after the daemon restart").await?;
             if a != b {
                 return Err(Outcome::Fail(format!(
                     "container restarted: id/start {:?} became {:?}",
@@ -170,7 +171,7 @@ pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
                 .saturating_sub(start.elapsed())
                 .max(Duration::from_secs(1));
             ctx.wait_healthy(&s.app, budget).await?;
-            expect_state(ctx, &s.app, "running", "after the reboot").await?;
+            expect_state(ctx, &s.app, AppState::Running, "after the reboot").await?;
             all_rpc(ctx, s).await?.map_err(Outcome::Fail)?;
             check_data(ctx, s).await.map_err(Outcome::Fail)
         }
@@ -202,15 +203,21 @@ pub async fn stopped_survives(
                     Outcome::Fail(format!("data not readable before the stop: {e}"))
                 })?;
             }
-            let r = ctx
-                .rpc("package.stop", json!({"id": a.as_str(), "cascade": true}))
+            let r: Operated = ctx
+                .rpc_as("package.stop", json!({"id": a.as_str(), "cascade": true}))
                 .await?;
             extra.extend(
-                ids(&r, "cascaded")?
+                cascaded("package.stop", r.cascaded)?
                     .into_iter()
                     .filter(|c| !apps.contains(c)),
             );
-            expect_state(ctx, a, "stopped", "right after package.stop returned").await?;
+            expect_state(
+                ctx,
+                a,
+                AppState::Stopped,
+                "right after package.stop returned",
+            )
+            .await?;
             Ok::<(), Outcome>(())
         }
         .await;

@@ -8,16 +8,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
-    ctx::{field, quote},
+    ctx::quote,
     node_actions::reboot_node,
     setup::restore,
     stack::{installed, requirements_first},
 };
 use crate::{
+    api::{AppState, Health, Metrics},
     model::{AppId, Outcome},
     perf::{Budget, Kpi, Measured, Metric, Operation},
     suite::Suite,
@@ -111,12 +112,8 @@ async fn sample(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Chec
         }
         Metric::ReconcileTick => {
             ctx.rpc("server.reconcile", json!({})).await?;
-            let m = ctx.rpc("server.metrics", json!({})).await?;
-            m.pointer("/reconcile/last_ms")
-                .and_then(Value::as_f64)
-                .ok_or_else(|| {
-                    Outcome::Fail(format!("server.metrics has no reconcile.last_ms: {m}"))
-                })
+            let m: Metrics = ctx.rpc_as("server.metrics", json!({})).await?;
+            Ok(m.reconcile.last_ms)
         }
         Metric::DaemonStart => {
             let t = Instant::now();
@@ -163,8 +160,8 @@ async fn until_healthy(ctx: &NodeCtx, app: &AppId, budget: Duration) -> CheckRes
     let t = Instant::now();
     loop {
         let st = ctx.status(app).await?;
-        let (state, health) = (field(&st, "state"), field(&st, "health"));
-        if state == "running" && health == "healthy" {
+        let (state, health) = (st.state, st.health);
+        if state == AppState::Running && health == Health::Healthy {
             return Ok(());
         }
         if t.elapsed() >= budget {
@@ -173,7 +170,7 @@ async fn until_healthy(ctx: &NodeCtx, app: &AppId, budget: Duration) -> CheckRes
                 budget.as_secs()
             )));
         }
-        if state == "running" {
+        if state == AppState::Running {
             ctx.reconcile_now().await?;
         } else {
             tokio::time::sleep(POLL).await;
@@ -195,19 +192,15 @@ async fn calls(ctx: &NodeCtx, app: &AppId, op: Operation) -> CheckResult<[u64; 2
         _ => {}
     }
     ctx.rpc(op.method(), id).await?;
-    let m = ctx.rpc("server.metrics", json!({})).await?;
-    let last = m.get("last_operation").cloned().unwrap_or(Value::Null);
-    if field(&last, "method") != op.method() || field(&last, "app") != app.as_str() {
-        return Err(Outcome::Error(format!(
-            "server.metrics' last operation is not {} {app}: {last}",
-            op.method()
-        )));
-    }
-    let n = |k: &str| last.get(k).and_then(Value::as_u64);
-    match (n("systemctl"), n("podman")) {
-        (Some(s), Some(p)) => Ok([s, p]),
-        _ => Err(Outcome::Fail(format!(
-            "last_operation without its call counts: {last}"
+    let m: Metrics = ctx.rpc_as("server.metrics", json!({})).await?;
+    match m.last_operation {
+        Some(last) if last.method == op.method() && last.app == *app => {
+            Ok([last.systemctl, last.podman])
+        }
+        last => Err(Outcome::Error(format!(
+            "server.metrics' last operation is not {} {app}: {}",
+            op.method(),
+            last.map_or("none".into(), |l| format!("{} {}", l.method, l.app))
         ))),
     }
 }

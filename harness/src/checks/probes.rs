@@ -291,7 +291,7 @@ mod tests {
             Err("/x is absent not 1".into())
         );
         let err = RpcReply::Err {
-            code: -32601,
+            code: crate::api::ErrorCode::MethodNotFound,
             message: "method not found".into(),
         };
         assert_eq!(

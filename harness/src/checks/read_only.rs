@@ -3,7 +3,7 @@
 use super::{
     CheckResult, NodeCtx,
     agree::agreed,
-    ctx::{field, quote},
+    ctx::quote,
     probes::{all_rpc, record_data, ui_probe},
 };
 use crate::{model::Outcome, suite::Suite};
@@ -11,12 +11,11 @@ use crate::{model::Outcome, suite::Suite};
 /// The orchestrator knows a container id and podman has that container.
 pub async fn present(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     let st = ctx.status(&suite.app).await?;
-    let cid = field(&st, "container_id");
+    let cid = st.container_id.unwrap_or_default();
     if cid.is_empty() {
         return Err(Outcome::Fail(format!(
             "package.status of {} has no container_id (state {})",
-            suite.app,
-            field(&st, "state")
+            suite.app, st.state
         )));
     }
     // The id comes from the node (a file the app user can write): only hex reaches a shell.

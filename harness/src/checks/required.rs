@@ -15,9 +15,10 @@ use super::{
     agree::expect_state,
     ctx::quote,
     probes::{check_data, record_data},
-    stack::{bring_up, cascade_order_holds, dependents, ids, installed, join},
+    stack::{bring_up, cascade_order_holds, cascaded, dependents, installed, join},
 };
 use crate::{
+    api::{AppState, ErrorCode, Health, Operated, Uninstalled},
     model::{AppId, Outcome},
     suite::{FaultControl, Suite},
     transport::RpcReply,
@@ -26,11 +27,6 @@ use crate::{
 fn fail(msg: String) -> Outcome {
     Outcome::Fail(msg)
 }
-
-/// The JSON-RPC code for "required by installed apps".
-const REQUIRED_BY: i64 = -32005;
-/// The JSON-RPC code for "a requirement is not installed".
-const REQUIREMENT_MISSING: i64 = -32003;
 
 /// Sends a fault command (`unhealthy`, `healthy`) to an app's lab-only fault control.
 pub async fn fault(ctx: &NodeCtx, f: FaultControl, command: &str) -> CheckResult<()> {
@@ -60,7 +56,7 @@ async fn refused(
     ctx: &NodeCtx,
     method: &str,
     params: Value,
-    code: i64,
+    code: ErrorCode,
     named: &[AppId],
 ) -> CheckResult<()> {
     match ctx.http.call(method, params.clone()).await? {
@@ -87,7 +83,7 @@ async fn refused(
 async fn snapshot(ctx: &NodeCtx, apps: &[AppId], when: &str) -> CheckResult<Vec<String>> {
     let mut out = Vec::new();
     for a in apps {
-        let seen = expect_state(ctx, a, "running", when).await?;
+        let seen = expect_state(ctx, a, AppState::Running, when).await?;
         out.push(
             seen.container
                 .map(|c| format!("{a} {} {}", c.id, c.started_at))
@@ -113,12 +109,19 @@ async fn required_side(
         .map_err(|e| fail(format!("data not readable before the checks: {e}")))?;
     let before = snapshot(ctx, &stack, "before the refusals").await?;
     let id = json!(app.as_str());
-    refused(ctx, "package.stop", json!({"id": id}), REQUIRED_BY, deps).await?;
+    refused(
+        ctx,
+        "package.stop",
+        json!({"id": id}),
+        ErrorCode::RequiredBy,
+        deps,
+    )
+    .await?;
     refused(
         ctx,
         "package.uninstall",
         json!({"id": id}),
-        REQUIRED_BY,
+        ErrorCode::RequiredBy,
         deps,
     )
     .await?;
@@ -127,23 +130,25 @@ async fn required_side(
             "a refused stop or uninstall changed a container of the stack".into(),
         ));
     }
-    let r = ctx
-        .rpc("package.stop", json!({"id": id, "cascade": true}))
+    let r: Operated = ctx
+        .rpc_as("package.stop", json!({"id": id, "cascade": true}))
         .await?;
-    cascade_order_holds(&ids(&r, "cascaded")?, deps, suites).map_err(fail)?;
+    let done = cascaded("package.stop", r.cascaded)?;
+    cascade_order_holds(&done, deps, suites).map_err(fail)?;
     for a in &stack {
-        expect_state(ctx, a, "stopped", "after a cascading package.stop").await?;
+        expect_state(ctx, a, AppState::Stopped, "after a cascading package.stop").await?;
     }
     bring_up(ctx, &stack, suites, false).await?;
-    let r = ctx
-        .rpc("package.uninstall", json!({"id": id, "cascade": true}))
+    let r: Uninstalled = ctx
+        .rpc_as("package.uninstall", json!({"id": id, "cascade": true}))
         .await?;
-    cascade_order_holds(&ids(&r, "cascaded")?, deps, suites).map_err(fail)?;
+    let done = cascaded("package.uninstall", r.cascaded)?;
+    cascade_order_holds(&done, deps, suites).map_err(fail)?;
     for a in &stack {
         expect_state(
             ctx,
             a,
-            "not-installed",
+            AppState::NotInstalled,
             "after a cascading package.uninstall",
         )
         .await?;
@@ -156,14 +161,14 @@ async fn required_side(
         ctx,
         "package.install",
         json!({"id": direct.as_str()}),
-        REQUIREMENT_MISSING,
+        ErrorCode::RequirementMissing,
         std::slice::from_ref(app),
     )
     .await?;
     expect_state(
         ctx,
         direct,
-        "not-installed",
+        AppState::NotInstalled,
         "after its install was refused",
     )
     .await?;
@@ -176,19 +181,19 @@ async fn wait_health(
     ctx: &NodeCtx,
     app: &AppId,
     what: &str,
-    pred: impl Fn(&str, &str) -> bool,
+    pred: impl Fn(Health, &str) -> bool,
 ) -> CheckResult<()> {
     let start = Instant::now();
     loop {
         let st = ctx.status(app).await?;
-        let health = st.get("health").and_then(Value::as_str).unwrap_or("");
-        let reason = st.get("reason").and_then(Value::as_str).unwrap_or("");
+        let (health, reason) = (st.health, st.reason.as_deref().unwrap_or(""));
         if pred(health, reason) {
             return Ok(());
         }
         if start.elapsed() > Duration::from_secs(30) {
             return Err(fail(format!(
-                "{app} not {what} within 30s: health {health:?}, reason {reason:?}"
+                "{app} not {what} within 30s: health {:?}, reason {reason:?}",
+                health.as_str()
             )));
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -208,23 +213,23 @@ async fn dependent_side(
         };
         fault(ctx, f, "unhealthy").await?;
         let judged = async {
-            wait_health(ctx, req, "unhealthy", |h, _| h == "unhealthy").await?;
+            wait_health(ctx, req, "unhealthy", |h, _| h == Health::Unhealthy).await?;
             wait_health(
                 ctx,
                 &suite.app,
                 "degraded naming its requirement",
-                |h, r| h == "degraded" && r.contains(req.as_str()),
+                |h, r| h == Health::Degraded && r.contains(req.as_str()),
             )
             .await?;
-            expect_state(ctx, &suite.app, "running", "while degraded").await?;
+            expect_state(ctx, &suite.app, AppState::Running, "while degraded").await?;
             Ok::<(), Outcome>(())
         }
         .await;
         fault(ctx, f, "healthy").await?;
         judged?;
-        wait_health(ctx, req, "healthy again", |h, _| h == "healthy").await?;
+        wait_health(ctx, req, "healthy again", |h, _| h == Health::Healthy).await?;
         wait_health(ctx, &suite.app, "healthy again", |h, r| {
-            h == "healthy" && r.is_empty()
+            h == Health::Healthy && r.is_empty()
         })
         .await?;
     }

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{CheckResult, NodeCtx, ctx::field};
+use super::{CheckResult, NodeCtx};
 use crate::{
+    api::{AppState, Desired, ErrorCode},
     model::{AppId, Outcome},
     suite::Suite,
     transport::RpcReply,
@@ -48,35 +49,34 @@ fn budget(suites: &BTreeMap<AppId, Suite>, app: &AppId) -> std::time::Duration {
         .map_or(std::time::Duration::from_secs(60), |s| s.start_budget)
 }
 
-/// What `package.status` says calls for: `package.install` when not installed, `package.start`
-/// when stopped, failed, or running while meant to be stopped (the reconciler would stop it).
-fn call_for(status: &Value) -> Option<&'static str> {
-    match (
-        field(status, "state").as_str(),
-        field(status, "desired").as_str(),
-    ) {
-        ("not-installed", _) => Some("package.install"),
-        ("stopped" | "failed", _) | (_, "stopped") => Some("package.start"),
+/// What `package.status`'s state and desired state call for: `package.install` when not
+/// installed, `package.start` when stopped, failed, or running while meant to be stopped (the
+/// reconciler would stop it).
+fn call_for(state: AppState, desired: Option<Desired>) -> Option<&'static str> {
+    match (state, desired) {
+        (AppState::NotInstalled, _) => Some("package.install"),
+        (AppState::Stopped | AppState::Failed, _) | (_, Some(Desired::Stopped)) => {
+            Some("package.start")
+        }
         _ => None,
     }
 }
 
 /// Installs or starts `app` as its status calls for (see [`call_for`]).
 async fn ensure_up(ctx: &NodeCtx, app: &AppId) -> CheckResult<()> {
-    let status = match ctx
-        .http
-        .call("package.status", json!({"id": app.as_str()}))
-        .await?
-    {
-        RpcReply::Ok(st) => st,
-        RpcReply::Err { code: -32004, .. } => json!({"state": "not-installed"}),
+    let (state, desired) = match ctx.http.status(app).await? {
+        RpcReply::Ok(st) => (st.state, st.desired),
+        RpcReply::Err {
+            code: ErrorCode::NotInstalled,
+            ..
+        } => (AppState::NotInstalled, None),
         RpcReply::Err { code, message } => {
             return Err(Outcome::Error(format!(
                 "package.status {app}: {code} {message}"
             )));
         }
     };
-    if let Some(method) = call_for(&status) {
+    if let Some(method) = call_for(state, desired) {
         ctx.rpc(method, json!({"id": app.as_str()})).await?;
     }
     Ok(())
@@ -132,17 +132,17 @@ mod tests {
 
     #[test]
     fn the_status_decides_install_start_or_nothing() {
-        let call =
-            |state: &str, desired: Value| call_for(&json!({"state": state, "desired": desired}));
-        assert_eq!(call("not-installed", Value::Null), Some("package.install"));
-        assert_eq!(call("stopped", json!("stopped")), Some("package.start"));
-        assert_eq!(call("failed", json!("running")), Some("package.start"));
-        assert_eq!(call("stopped", json!("running")), Some("package.start"));
+        use AppState::*;
+        let (run, stop) = (Some(Desired::Running), Some(Desired::Stopped));
+        assert_eq!(call_for(NotInstalled, None), Some("package.install"));
+        assert_eq!(call_for(Stopped, stop), Some("package.start"));
+        assert_eq!(call_for(Failed, run), Some("package.start"));
+        assert_eq!(call_for(Stopped, run), Some("package.start"));
         // Running but meant to be stopped: the reconciler would stop it behind the next case.
-        assert_eq!(call("running", json!("stopped")), Some("package.start"));
-        assert_eq!(call("running", json!("running")), None);
-        assert_eq!(call("starting", json!("running")), None);
+        assert_eq!(call_for(Running, stop), Some("package.start"));
+        assert_eq!(call_for(Running, run), None);
+        assert_eq!(call_for(Starting, run), None);
         // An orchestrator without `desired` (older): the observed state alone decides.
-        assert_eq!(call_for(&json!({"state": "running"})), None);
+        assert_eq!(call_for(Running, None), None);
     }
 }

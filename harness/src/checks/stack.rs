@@ -4,26 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{CheckResult, NodeCtx, ctx::field};
-use crate::{
-    model::{AppId, Outcome},
-    suite::Suite,
-};
+use super::{CheckResult, NodeCtx};
+use crate::{api::ReplyError, model::AppId, suite::Suite};
 
 /// Every app installed on the node per `container-list`, in the list's order.
 pub async fn installed(ctx: &NodeCtx) -> CheckResult<Vec<AppId>> {
-    let list = ctx.rpc("container-list", json!({})).await?;
-    Ok(list
-        .get("apps")
-        .and_then(Value::as_array)
-        .map(|apps| {
-            apps.iter()
-                .filter_map(|a| AppId::new(&field(a, "id")).ok())
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(ctx.list().await?.apps.into_iter().map(|a| a.id).collect())
 }
 
 /// True when `app` requires `target`, directly or through other apps.
@@ -97,18 +85,16 @@ pub fn cascade_order_holds(
     Ok(())
 }
 
-/// The ids of a JSON array of strings (`cascaded`).
-pub fn ids(v: &Value, key: &str) -> CheckResult<Vec<AppId>> {
-    let Some(list) = v.get(key).and_then(Value::as_array) else {
-        return Err(Outcome::Fail(format!("the reply has no {key:?} list: {v}")));
-    };
-    list.iter()
-        .map(|x| {
-            x.as_str()
-                .and_then(|s| AppId::new(s).ok())
-                .ok_or_else(|| Outcome::Fail(format!("{key} holds {x}, not an app id")))
-        })
-        .collect()
+/// The dependents a cascade acted on, which the reply of `method` must list (`cascaded`).
+pub fn cascaded(method: &str, list: Option<Vec<AppId>>) -> CheckResult<Vec<AppId>> {
+    list.ok_or_else(|| {
+        ReplyError::Missing {
+            method: method.to_owned(),
+            field: "cascaded".into(),
+            expected: "a list of app ids".into(),
+        }
+        .into()
+    })
 }
 
 /// Comma-separated ids.

@@ -2,16 +2,17 @@
 //! override folder and applied with `package.update`, then taken back. The container restarts
 //! exactly once per change and never when nothing changed; the new version answers; data kept.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
     agree::{Seen, expect_state},
-    ctx::{field, quote},
+    ctx::quote,
     lifecycle::healthy_and_answering,
     probes::{record_data, rpc_probe},
 };
 use crate::{
+    api::{AppState, Updated},
     model::{AppId, Outcome},
     suite::{Probe, Suite},
 };
@@ -80,19 +81,18 @@ async fn apply(
     before: Seen,
     want_change: bool,
     what: &str,
-) -> CheckResult<(Value, Seen)> {
+) -> CheckResult<(Updated, Seen)> {
     let since = ctx.node_now().await?;
-    let r = ctx
-        .rpc("package.update", json!({"id": app.as_str()}))
+    let r: Updated = ctx
+        .rpc_as("package.update", json!({"id": app.as_str()}))
         .await?;
-    let changed = r.get("changed").and_then(Value::as_bool);
-    let restarted = r.get("restarted").and_then(Value::as_bool);
-    if changed != Some(want_change) || restarted != Some(want_change) {
+    let (changed, restarted) = (r.changed, r.restarted);
+    if changed != want_change || restarted != want_change {
         return Err(fail(format!(
-            "{what}: package.update answered changed={changed:?} restarted={restarted:?}, expected {want_change}"
+            "{what}: package.update answered changed={changed} restarted={restarted}, expected {want_change}"
         )));
     }
-    let after = expect_state(ctx, app, "running", &format!("right after {what}")).await?;
+    let after = expect_state(ctx, app, AppState::Running, &format!("right after {what}")).await?;
     let same = after.container == before.container;
     if same == want_change {
         return Err(fail(format!(
@@ -134,15 +134,14 @@ pub async fn update(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     record_data(ctx, suite)
         .await
         .map_err(|e| fail(format!("data not readable before the update: {e}")))?;
-    let seen = expect_state(ctx, app, "running", "before the updates").await?;
+    let seen = expect_state(ctx, app, AppState::Running, "before the updates").await?;
     let (_, seen) = apply(ctx, app, seen, false, "an update with no new manifest").await?;
     put_manifest(ctx, app, &spec.image).await?;
     let (r, seen) = apply(ctx, app, seen, true, "the update to the new manifest").await?;
-    if field(&r, "image") != spec.image {
+    if r.image != spec.image {
         return Err(fail(format!(
             "package.update reports image {:?}, not {:?}",
-            field(&r, "image"),
-            spec.image
+            r.image, spec.image
         )));
     }
     healthy_and_answering(ctx, suite).await?;
@@ -157,7 +156,7 @@ pub async fn update(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
         "the update back to the catalog's manifest",
     )
     .await?;
-    if field(&r, "image") == spec.image {
+    if r.image == spec.image {
         return Err(fail(format!(
             "package.update back still reports image {}",
             spec.image

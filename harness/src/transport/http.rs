@@ -1,7 +1,8 @@
 //! HTTP to a node: one reqwest client per node, the orchestrator's JSON-RPC with a session
-//! (login once per node and iteration, again only when the orchestrator says -32001), plain GETs
-//! and app JSON-RPC for probes. Every request passes the route guard first, and with a lab
-//! interface the client's sockets are bound to it.
+//! (login once per node and iteration, again only when the orchestrator says unauthorized), typed
+//! calls that check a result into the `api` model, plain GETs and app JSON-RPC for probes. Every
+//! request passes the route guard first, and with a lab interface the client's sockets are bound
+//! to it.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -9,20 +10,35 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::{RouteGuard, TransportError};
-use crate::fleet::Redactor;
+use crate::{
+    api::{AppList, AppStatus, CallError, ErrorCode, FromReply, ReplyError},
+    fleet::Redactor,
+    model::AppId,
+};
 
-/// A JSON-RPC answer: a result, or an application error (a product answer, not a transport one).
+/// A JSON-RPC answer: a result (raw JSON, or checked into an `api` type), or an application
+/// error (a product answer, not a transport one).
 #[derive(Debug, Clone, PartialEq)]
-pub enum RpcReply {
+pub enum RpcReply<T = Value> {
     /// `result`.
-    Ok(Value),
+    Ok(T),
     /// `error`.
     Err {
-        /// The code (-32001 unauthorized, ...).
-        code: i64,
+        /// The code (unauthorized, not installed, ...).
+        code: ErrorCode,
         /// The message.
         message: String,
     },
+}
+
+impl RpcReply {
+    /// The result of `method` checked into `T`; an error stays the same error.
+    pub fn parse<T: FromReply>(self, method: &str) -> Result<RpcReply<T>, ReplyError> {
+        match self {
+            RpcReply::Ok(v) => T::from_reply(method, &v).map(RpcReply::Ok),
+            RpcReply::Err { code, message } => Ok(RpcReply::Err { code, message }),
+        }
+    }
 }
 
 /// HTTP access to one node.
@@ -39,8 +55,6 @@ pub struct HttpClient {
     redactor: Redactor,
     timeout: Duration,
 }
-
-const UNAUTHORIZED: i64 = -32001;
 
 impl HttpClient {
     /// A client for the orchestrator at `host:port`; the password is registered for redaction.
@@ -143,7 +157,7 @@ impl HttpClient {
         })?;
         if let Some(err) = v.get("error") {
             return Ok(RpcReply::Err {
-                code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
+                code: ErrorCode::from_code(err.get("code").and_then(Value::as_i64).unwrap_or(0)),
                 message: self
                     .redactor
                     .redact(err.get("message").and_then(Value::as_str).unwrap_or("")),
@@ -231,7 +245,7 @@ impl HttpClient {
         Ok(self.token.lock().await.clone().unwrap_or_default())
     }
 
-    /// Calls an orchestrator method with the session; logs in again once on -32001.
+    /// Calls an orchestrator method with the session; logs in again once when unauthorized.
     pub async fn call(&self, method: &str, params: Value) -> Result<RpcReply, TransportError> {
         let token = self.token().await?;
         match self
@@ -239,7 +253,8 @@ impl HttpClient {
             .await?
         {
             RpcReply::Err {
-                code: UNAUTHORIZED, ..
+                code: ErrorCode::Unauthorized,
+                ..
             } => {
                 self.login().await?;
                 let token = self.token().await?;
@@ -248,6 +263,27 @@ impl HttpClient {
             }
             other => Ok(other),
         }
+    }
+
+    /// Calls an orchestrator method and checks its result into `T`: a reply that breaks the
+    /// contract is a `CallError::Reply`, kept apart from a node that could not be reached.
+    pub async fn call_as<T: FromReply>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<RpcReply<T>, CallError> {
+        Ok(self.call(method, params).await?.parse(method)?)
+    }
+
+    /// `package.status` of `app`.
+    pub async fn status(&self, app: &AppId) -> Result<RpcReply<AppStatus>, CallError> {
+        self.call_as("package.status", json!({"id": app.as_str()}))
+            .await
+    }
+
+    /// `container-list`: every installed app.
+    pub async fn list(&self) -> Result<RpcReply<AppList>, CallError> {
+        self.call_as("container-list", json!({})).await
     }
 
     /// A JSON-RPC call straight to an app's port (no session).
