@@ -142,7 +142,7 @@ pub struct MatrixArgs {
     /// results.json to read (default: reports/latest/results.json).
     #[arg(long)]
     pub results: Option<PathBuf>,
-    /// results.json of a separate pass (`gate --layer L5,L6`) for the L5 and L6 sections;
+    /// results.json of a separate pass (`gate --layer L4,L5,L6`) for the L4, L5 and L6 sections;
     /// without it, they come from `--results`.
     #[arg(long)]
     pub extra_results: Option<PathBuf>,

@@ -183,5 +183,29 @@ async fn drives_real_chromium_and_sees_what_a_page_does_wrong() {
     );
 
     chrome.quit().await;
+    // Nothing of the browser is left: no process names the profile, which is gone.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut left = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(scratch.to_str().unwrap()) {
+            left.push(entry.file_name());
+        }
+    }
+    assert_eq!(
+        left,
+        Vec::<std::ffi::OsString>::new(),
+        "browser processes left"
+    );
+    let profiles = std::fs::read_dir(&scratch)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("chromium-profile-")
+        })
+        .count();
+    assert_eq!(profiles, 0, "the profile is left");
     std::fs::remove_dir_all(&scratch).unwrap();
 }

@@ -61,6 +61,9 @@ impl Chrome {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, which Chromium's processes join: ending the group ends
+            // them all, even when the driver had no time to end the browser itself.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| BrowserError::Driver(e.to_string()))?;
@@ -84,9 +87,23 @@ impl Chrome {
     }
 
     /// Ends the session, the driver and the browser, and removes the profile.
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self.session.clone().quit().await;
-        let _ = self.driver.kill().await;
+        // Drop ends the process group and removes the profile.
+    }
+}
+
+/// A browser not quit (a panic, a cancelled run) still goes: the driver's whole process group
+/// is killed, so no Chromium outlives the harness's run.
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            // SAFETY: kill(2) with a negative pid signals the process group `pid` leads; it
+            // touches no memory of ours.
+            unsafe {
+                libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

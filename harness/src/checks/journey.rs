@@ -177,13 +177,15 @@ async fn run_step(
             click_action(page, &row, *action).await?;
             page.wait_text(&format!("{row} td.error"), text, REFUSAL_SHOWS)
                 .await?;
-            let after = page.text_of(&format!("{row} td.state")).await;
-            if after != before {
+            // The row says what it is doing until the refusal comes back, then shows the app
+            // as it was.
+            let state = format!("{row} td.state");
+            if let Err(e) = page.wait_for(&state, &before, true, REFUSAL_SHOWS).await {
                 return Err(StepFailure::Fail(format!(
-                    "{action} was refused but the row went from {before:?} to {after:?}"
+                    "{action} was refused but the row did not go back to {before:?}: {e}"
                 )));
             }
-            ctx.note(&format!("{action} refused, the row still {after:?}"));
+            ctx.note(&format!("{action} refused, the row still {before:?}"));
         }
         Step::OpenUi => {
             let link = format!("{row} a.open");

@@ -13,6 +13,22 @@ pub fn layer_cases(r: &Results, layer: Layer) -> Vec<&CaseRecord> {
         .collect()
 }
 
+/// One node's cell of a case's row (L4 journeys, L5 scenarios): ● every run of it there passed,
+/// ◐ passed of ran, ○ none ran.
+pub fn node_cell(of: &[&&CaseRecord], node: &NodeName) -> String {
+    let on: Vec<_> = of.iter().filter(|c| &c.case.node == node).collect();
+    let ran = on
+        .iter()
+        .filter(|c| c.outcome != OutcomeKind::Skipped)
+        .count();
+    let passed = on.iter().filter(|c| c.outcome == OutcomeKind::Pass).count();
+    match () {
+        _ if ran == 0 => "○".to_owned(),
+        _ if passed == on.len() => "●".to_owned(),
+        _ => format!("◐ {passed}/{}", on.len()),
+    }
+}
+
 /// The layer table's status of a layer whose cases are not matrix cells (L5 scenarios, L6 KPI
 /// cells): how many distinct cases, and green or how many of its `runs` passed; `None` when
 /// none ran.

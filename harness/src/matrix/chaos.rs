@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::cells::layer_cases;
+use super::cells::{layer_cases, node_cell};
 use crate::{
     checks::converge_ms,
     model::{Layer, OutcomeKind},
@@ -52,18 +52,7 @@ pub fn chaos_section(out: &mut String, r: &Results) {
             .collect();
         let mut row = format!("| `{name}` |");
         for n in &r.nodes {
-            let on: Vec<_> = of.iter().filter(|c| &c.case.node == n).collect();
-            let ran = on
-                .iter()
-                .filter(|c| c.outcome != OutcomeKind::Skipped)
-                .count();
-            let passed = on.iter().filter(|c| c.outcome == OutcomeKind::Pass).count();
-            let cell = match () {
-                _ if ran == 0 => "○".to_owned(),
-                _ if passed == on.len() => "●".to_owned(),
-                _ => format!("◐ {passed}/{}", on.len()),
-            };
-            let _ = write!(row, " {cell} |");
+            let _ = write!(row, " {} |", node_cell(&of, n));
         }
         let mut ms: Vec<u64> = of
             .iter()

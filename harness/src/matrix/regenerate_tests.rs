@@ -168,7 +168,7 @@ fn refuses_results_naming_the_file_and_the_fault() {
         .split(" at line")
         .next()
         .unwrap(),
-        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `api-contract`, `chaos`, `perf`"
+        "unknown variant `reinstal`, expected one of `present`, `valid`, `rpc`, `ui`, `stop`, `start`, `restart`, `reinstall`, `uninstalled-clean`, `update`, `required-stack`, `reboot`, `daemon-restart`, `stopped-survives`, `journey`, `api-contract`, `chaos`, `perf`"
     );
     let err = regenerate(
         &fixture("missing.json"),
@@ -213,7 +213,7 @@ fn synthetic(
                 std::iter::once((crate::plan::NODE_APP, crate::model::Check::ApiContract));
             let per_app = apps
                 .into_iter()
-                .flat_map(|app| crate::model::Check::per_app().map(move |s| (app, s)));
+                .flat_map(|app| crate::model::Check::columns().map(move |s| (app, s)));
             for (app, check) in per_app.chain(node_case) {
                 {
                     let outcome = if odd.contains(&(app, check.as_str(), node)) {

@@ -66,6 +66,7 @@ fn block(r: &Results, extra: &Results, history: &[Record], loc: &LocReport) -> S
     run_section(&mut out, r);
     matrix_section(&mut out, r);
     scorecard::layer_status_section(&mut out, r, extra);
+    super::journey::journey_section(&mut out, super::journey::source(r, extra));
     chaos_section(&mut out, extra);
     perf_section(&mut out, extra, history);
     layers_section(&mut out, r);
@@ -104,7 +105,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     scorecard::done_headline(out, r);
     let mut header = String::from("| app |");
     let mut rule = String::from("|---|");
-    for s in Check::per_app() {
+    for s in Check::columns() {
         let _ = write!(header, " {} |", s.title());
         rule.push_str(":-:|");
     }
@@ -112,7 +113,7 @@ fn matrix_section(out: &mut String, r: &Results) {
     let mut reasons: Vec<String> = Vec::new();
     for app in &r.apps {
         let mut row = format!("| {app} |");
-        for s in Check::per_app() {
+        for s in Check::columns() {
             let text = cell_text(r, cell(r, app, s), &mut reasons);
             let _ = write!(row, " {text} |");
         }

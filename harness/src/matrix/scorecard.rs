@@ -54,7 +54,7 @@ pub fn tally(r: &Results, pick: impl Fn(Check) -> bool) -> Tally {
     let cells = r
         .apps
         .iter()
-        .flat_map(|app| Check::per_app().map(move |s| (app, s)))
+        .flat_map(|app| Check::columns().map(move |s| (app, s)))
         .chain(std::iter::once((&node, Check::ApiContract)));
     let mut t = Tally::default();
     for (app, s) in cells.filter(|(_, s)| pick(*s)) {
@@ -101,8 +101,17 @@ pub fn layer_status_section(out: &mut String, r: &Results, extra: &Results) {
             .collect();
         let (tests, suites, status) = if layer == Layer::L0 {
             l0_status(r)
-        } else if matches!(layer, Layer::L5 | Layer::L6) {
-            let (status, folder) = if layer == Layer::L5 {
+        } else if matches!(layer, Layer::L4 | Layer::L5 | Layer::L6) {
+            let (status, folder) = if layer == Layer::L4 {
+                (
+                    super::cells::case_status(
+                        super::journey::source(r, extra),
+                        layer,
+                        "runs passed",
+                    ),
+                    "<app>.toml` `[[journey]]",
+                )
+            } else if layer == Layer::L5 {
                 (
                     super::cells::case_status(extra, layer, "runs passed"),
                     "chaos",
@@ -274,7 +283,7 @@ pub fn checklist_section(out: &mut String, r: &Results, loc: &LocReport) {
 /// One app's row.
 fn tally_app(r: &Results, app: &AppId) -> Tally {
     let mut t = Tally::default();
-    for s in Check::per_app() {
+    for s in Check::columns() {
         t.add(cell(r, app, s));
     }
     t

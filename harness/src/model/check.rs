@@ -86,6 +86,12 @@ impl Check {
         Check::ALL.into_iter().filter(|s| !s.node_level())
     }
 
+    /// The coverage matrix's columns: the per-app checks of L1 to L3. The L4 journey has its own
+    /// section of TESTING.md (it may come from a separate, shorter pass).
+    pub fn columns() -> impl Iterator<Item = Check> {
+        Check::per_app().filter(|c| c.layer() != Layer::L4)
+    }
+
     /// True for a check checked once per node rather than per app.
     pub fn node_level(self) -> bool {
         matches!(self, Check::ApiContract | Check::Chaos | Check::Perf)

@@ -340,9 +340,9 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         spec.redactor.clone(),
     );
     let ctx = Arc::new(NodeCtx::new(fleet, node, ssh, http));
-    for i in 1..=spec.iterations {
+    'iterations: for i in 1..=spec.iterations {
         if spec.cancel.is_cancelled() {
-            return;
+            break;
         }
         let run = Arc::new(NodeRun {
             spec: spec.clone(),
@@ -379,7 +379,7 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         let mut setup_failed = BTreeMap::new();
         for step in &spec.plan.steps {
             if spec.cancel.is_cancelled() {
-                return;
+                break 'iterations;
             }
             match step {
                 Step::Setup(order) => {
@@ -427,6 +427,7 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
             }
         }
     }
+    ctx.close_browser().await;
 }
 
 /// Waits for every case task. One that panicked or was aborted sent no `CaseFinished`: it comes

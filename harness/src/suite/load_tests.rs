@@ -246,7 +246,7 @@ fn refuses_an_unknown_top_level_key() {
         refuse(&format!("{BASE}bogus = 1\n{PROBES}")),
         "failed to load suite suites/lab/lab-chain.toml:4: key `bogus`: unknown field `bogus`, \
          expected one of `app`, `requires`, `volumes`, `start_budget_secs`, `reboot_budget_secs`, \
-         `rpc`, `ui`, `data`, `not_applicable`, `update`, `fault`"
+         `rpc`, `ui`, `data`, `not_applicable`, `update`, `fault`, `journey`"
     );
 }
 
@@ -287,7 +287,7 @@ fn refuses_an_unknown_check_in_not_applicable() {
         )),
         "failed to load suite suites/lab/lab-chain.toml:12: key `not_applicable.reinstal`: \
          unknown check \"reinstal\" (known: present, valid, rpc, ui, stop, start, restart, \
-         reinstall, uninstalled-clean, update, required-stack, reboot, daemon-restart, stopped-survives, api-contract)"
+         reinstall, uninstalled-clean, update, required-stack, reboot, daemon-restart, stopped-survives, journey, api-contract)"
     );
 }
 

@@ -11,6 +11,12 @@ pub type Reply = Response<Full<Bytes>>;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "orchestrator_session";
 
+/// The cookie that lets a browser open proxied app pages (`Path=/app/`, `SameSite=Lax`). App
+/// pages are sandboxed (an opaque origin), so a link followed inside one is a cross-site
+/// navigation that a `SameSite=Strict` cookie would not go with; this one goes with it, only to
+/// `/app/`, and opens nothing else (the API and the dashboard take the session cookie).
+pub const APP_COOKIE: &str = "orchestrator_app";
+
 /// Why a body could not be read.
 pub enum BodyError {
     /// It is larger than the limit.
@@ -63,17 +69,20 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    bearer.or_else(|| {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| {
-                let (k, v) = c.trim().split_once('=')?;
-                (k == SESSION_COOKIE).then(|| v.to_owned())
-            })
-    })
+    bearer.or_else(|| cookie(headers, SESSION_COOKIE))
+}
+
+/// The value of the cookie `name`, if the request sends it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
 /// Decodes one `application/x-www-form-urlencoded` field.

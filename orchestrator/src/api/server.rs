@@ -25,7 +25,8 @@ use tokio::sync::watch;
 use super::backoff::AcceptBackoff;
 use super::connections::{Admission, Connections, Ticket};
 use super::http::{
-    BodyError, Reply, SESSION_COOKIE, form_field, read_body, redirect, reply, session_token, text,
+    APP_COOKIE, BodyError, Reply, SESSION_COOKIE, cookie, form_field, read_body, redirect, reply,
+    session_token, text,
 };
 use super::pages::{self, Row};
 use super::tracker::Tracker;
@@ -116,6 +117,12 @@ impl Api {
 
     fn authorized(&self, req: &Request<Incoming>) -> bool {
         session_token(req.headers()).is_some_and(|t| self.sessions.check(&t))
+    }
+
+    /// Whether a request for a proxied app page comes from a logged-in browser (or client).
+    fn authorized_app(&self, req: &Request<Incoming>) -> bool {
+        self.authorized(req)
+            || cookie(req.headers(), APP_COOKIE).is_some_and(|t| self.sessions.check(&t))
     }
 }
 
@@ -403,14 +410,22 @@ async fn login_form(api: &Api, req: Request<Incoming>, client: IpAddr) -> Reply 
             Some("could not open a session"),
         );
     };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        session.token,
-        api.sessions.ttl().as_secs()
-    );
+    let ttl = api.sessions.ttl().as_secs();
+    let cookies = [
+        format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={ttl}",
+            session.token
+        ),
+        format!(
+            "{APP_COOKIE}={}; Path=/app/; HttpOnly; SameSite=Lax; Max-Age={ttl}",
+            session.token
+        ),
+    ];
     let mut r = redirect(StatusCode::SEE_OTHER, "/");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(SET_COOKIE, v);
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(SET_COOKIE, v);
+        }
     }
     r
 }
@@ -450,7 +465,7 @@ async fn app(api: &Api, req: Request<Incoming>, tail: &str) -> Reply {
     let Some(id) = pages::app_id(segment) else {
         return text(StatusCode::NOT_FOUND, "unknown app\n");
     };
-    if !api.authorized(&req) {
+    if !api.authorized_app(&req) {
         return redirect(StatusCode::SEE_OTHER, "/login");
     }
     match rest {

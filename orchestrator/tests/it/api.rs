@@ -532,16 +532,26 @@ async fn dashboard_and_login_form() {
         ),
         (303, "/")
     );
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let token = cookie
+    let cookies: Vec<&str> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let token = cookies[0]
         .strip_prefix("orchestrator_session=")
         .unwrap()
         .split(';')
         .next()
         .unwrap();
     assert_eq!(
-        cookie,
-        format!("orchestrator_session={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60")
+        cookies,
+        [
+            format!("orchestrator_session={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60"),
+            // Only for proxied app pages, which a link inside a sandboxed app page reaches by a
+            // cross-site navigation.
+            format!("orchestrator_app={token}; Path=/app/; HttpOnly; SameSite=Lax; Max-Age=60"),
+        ]
     );
     let html = s.get("/", Some(token)).await.text().await.unwrap();
     for id in ["web", "db", "wallet"] {
@@ -653,6 +663,49 @@ async fn proxies_app_uis_on_loopback() {
         "the app's cookie is dropped, its page sandboxed, its other headers kept"
     );
     assert_eq!(r.text().await.unwrap(), "GET /api/v1/info?x=1 leaked=false");
+
+    // The app cookie (what a link inside a sandboxed app page carries) opens app pages and
+    // nothing else, and does not reach the app either.
+    let with_app_cookie = |path: &str| {
+        s.client
+            .get(format!("{}{path}", s.base))
+            .header("cookie", format!("orchestrator_app={t}"))
+            .send()
+    };
+    let r = with_app_cookie("/app/web/api/v1/info").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "GET /api/v1/info leaked=false");
+    let r = with_app_cookie("/").await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/login"),
+        "the dashboard takes the session cookie only"
+    );
+    let r = s
+        .client
+        .post(format!("{}/rpc", s.base))
+        .header("cookie", format!("orchestrator_app={t}"))
+        .header("content-type", "application/json")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"container-list","params":{}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&r.json().await.unwrap()),
+        -32001,
+        "the API takes the session only"
+    );
+    let r = s
+        .client
+        .get(format!("{}/app/web/", s.base))
+        .header("cookie", "orchestrator_app=not-a-session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "an unknown token opens nothing");
     let r = s.get("/app/web", Some(&t)).await;
     assert_eq!(
         (
