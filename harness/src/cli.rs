@@ -142,10 +142,11 @@ pub struct MatrixArgs {
     /// results.json to read (default: reports/latest/results.json).
     #[arg(long)]
     pub results: Option<PathBuf>,
-    /// results.json of a separate pass (`gate --layer L4,L5,L6`) for the L4, L5 and L6 sections;
-    /// without it, they come from `--results`.
+    /// results.json of a separate pass (`gate --layer L4`, `gate --layer L5,L6`), repeatable:
+    /// each of the L4, L5 and L6 sections comes from the first that ran its layer, else from
+    /// `--results`.
     #[arg(long)]
-    pub extra_results: Option<PathBuf>,
+    pub extra_results: Vec<PathBuf>,
     /// TESTING.md to write (default: TESTING.md next to the fleet file).
     #[arg(long)]
     pub output: Option<PathBuf>,

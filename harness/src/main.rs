@@ -80,7 +80,7 @@ fn real_main(cli: Cli) -> Result<i32, Error> {
             let output = m.output.clone().unwrap_or_else(|| root.join("TESTING.md"));
             let changed = harness::matrix::regenerate(
                 &results,
-                m.extra_results.as_deref(),
+                &m.extra_results,
                 &root.join("orchestrator"),
                 &output,
             )?;

@@ -20,14 +20,18 @@ pub enum Regression {
     /// An update writes the unit and reloads, then runs `systemctl start` (a no-op on an active
     /// unit) instead of `restart`, and reports success.
     UpdateNotApplied,
+    /// The dashboard's stop button is wired to `package.restart`: the page looks right and the
+    /// API is sound, only a person clicking "stop" sees the app come back up.
+    DashboardWrongMethod,
 }
 
 impl Regression {
     /// Every switch.
-    pub const ALL: [Regression; 3] = [
+    pub const ALL: [Regression; 4] = [
         Regression::StoppedResurrects,
         Regression::UninstallIgnoresDependents,
         Regression::UpdateNotApplied,
+        Regression::DashboardWrongMethod,
     ];
 
     /// The fail point's name, as `FAILPOINTS` spells it.
@@ -36,6 +40,7 @@ impl Regression {
             Regression::StoppedResurrects => "regression-stopped-resurrects",
             Regression::UninstallIgnoresDependents => "regression-uninstall-ignores-dependents",
             Regression::UpdateNotApplied => "regression-update-not-applied",
+            Regression::DashboardWrongMethod => "regression-dashboard-wrong-method",
         }
     }
 

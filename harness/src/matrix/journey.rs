@@ -10,15 +10,6 @@ use crate::{
     reporter::{CaseRecord, Results},
 };
 
-/// The run L4 is read from: the gate's own when it ran journeys, else the extra pass.
-pub fn source<'a>(r: &'a Results, extra: &'a Results) -> &'a Results {
-    if layer_cases(r, Layer::L4).is_empty() {
-        extra
-    } else {
-        r
-    }
-}
-
 /// The section.
 pub fn journey_section(out: &mut String, r: &Results) {
     let _ = writeln!(out, "### L4 browser journeys: apps x nodes\n");

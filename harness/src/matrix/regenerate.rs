@@ -59,13 +59,14 @@ pub enum MatrixError {
     },
 }
 
-/// Regenerates `testing_md` from `results_json` (and the L5 and L6 sections from `extra_json`, a
-/// separate pass, when given; L6's trends from the `perf-history.jsonl` of its reports folder)
+/// Regenerates `testing_md` from `results_json` (and each of the L4, L5 and L6 sections from the
+/// first of `extra_json`, separate passes, that ran the layer; L6's trends from the
+/// `perf-history.jsonl` of its reports folder)
 /// and the code under `orchestrator_dir` (its `src/` and `loc-budget.toml`); returns true when
 /// the file changed.
 pub fn regenerate(
     results_json: &Path,
-    extra_json: Option<&Path>,
+    extra_json: &[PathBuf],
     orchestrator_dir: &Path,
     testing_md: &Path,
 ) -> Result<bool, MatrixError> {
@@ -77,9 +78,16 @@ pub fn regenerate(
         results::parse(path, &text)
     };
     let results = read(results_json)?;
-    let extra = extra_json.map(read).transpose()?;
-    let history_file = extra_json
-        .unwrap_or(results_json)
+    let extra = extra_json
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let perf_run = extra_json
+        .iter()
+        .zip(&extra)
+        .find(|(_, r)| !super::cells::layer_cases(r, crate::model::Layer::L6).is_empty())
+        .map_or(results_json, |(p, _)| p.as_path());
+    let history_file = perf_run
         .parent()
         .and_then(Path::parent)
         .map(|reports| reports.join(crate::perf::HISTORY_FILE));
@@ -106,7 +114,7 @@ pub fn regenerate(
         message,
     })?;
     let loc = loc::count(orchestrator_dir)?;
-    let next = render_with(&results, extra.as_ref(), &history, &loc, &previous);
+    let next = render_with(&results, &extra, &history, &loc, &previous);
     if next == previous {
         return Ok(false);
     }

@@ -71,10 +71,10 @@ fn regenerating_twice_changes_nothing() {
     let dir = scratch("twice");
     let md = dir.join("TESTING.md");
     fs::write(&md, "# Testing\n\nintro\n").unwrap();
-    assert!(regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap());
+    assert!(regenerate(&fixture("results.json"), &[], &orchestrator(), &md).unwrap());
     let first = fs::read_to_string(&md).unwrap();
     assert_eq!(first, format!("# Testing\n\nintro\n\n{}", golden()));
-    assert!(!regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap());
+    assert!(!regenerate(&fixture("results.json"), &[], &orchestrator(), &md).unwrap());
     assert_eq!(fs::read_to_string(&md).unwrap(), first);
     let leftovers: Vec<_> = fs::read_dir(&dir)
         .unwrap()
@@ -88,7 +88,7 @@ fn regenerating_twice_changes_nothing() {
 fn creates_testing_md_when_absent() {
     let dir = scratch("absent");
     let md = dir.join("TESTING.md");
-    assert!(regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap());
+    assert!(regenerate(&fixture("results.json"), &[], &orchestrator(), &md).unwrap());
     assert_eq!(fs::read_to_string(&md).unwrap(), golden());
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -98,7 +98,7 @@ fn refuses_broken_markers_naming_the_file_and_line() {
     let dir = scratch("markers");
     let md = dir.join("TESTING.md");
     fs::write(&md, "# Testing\n<!-- matrix:begin fleet=lab -->\nold\n").unwrap();
-    let err = regenerate(&fixture("results.json"), None, &orchestrator(), &md).unwrap_err();
+    let err = regenerate(&fixture("results.json"), &[], &orchestrator(), &md).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -172,7 +172,7 @@ fn refuses_results_naming_the_file_and_the_fault() {
     );
     let err = regenerate(
         &fixture("missing.json"),
-        None,
+        &[],
         &orchestrator(),
         Path::new("/nonexistent/TESTING.md"),
     )
@@ -455,4 +455,77 @@ fn the_orchestrators_own_budget_gives_every_module_a_target() {
     );
     assert!(loc.total_target.is_some());
     assert!(loc.total() > 1000, "{loc:?}");
+}
+
+/// An L4 pass: one journey per app on each node, each outcome as given per (app, node).
+fn journeys(iterations: u32, outcomes: &[(&str, &str, &str, &str)]) -> Results {
+    let mut cases = Vec::new();
+    for it in 1..=iterations {
+        for (app, node, outcome, message) in outcomes {
+            cases.push(serde_json::json!({
+                "name": format!("L4::{app}::journey"), "layer": "L4", "app": app,
+                "check": "journey", "node": node, "iteration": it,
+                "outcome": if it == 1 { *outcome } else { "pass" },
+                "message": if it == 1 { *message } else { "" }, "duration_ms": 10,
+                "started_at": "2026-11-29T10:31:00Z"
+            }));
+        }
+    }
+    let v = serde_json::json!({
+        "run_id": "l4", "command": "gate", "fleet": "lab", "started_at": "2026-11-29T10:30:00Z",
+        "finished_at": "2026-11-29T10:33:00Z", "iterations": iterations,
+        "nodes": ["lab-228", "lab-198"], "required_layers": ["L4"], "apps": ["lab-chain"],
+        "not_applicable": [], "cases": cases,
+        "totals": {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}, "verdict": "failed"
+    });
+    results::parse(Path::new("l4.json"), &v.to_string()).unwrap()
+}
+
+/// The text of one `### <title>` section of a rendered block.
+fn section<'a>(md: &'a str, title: &str) -> &'a str {
+    md.split("\n### ")
+        .find(|s| s.starts_with(&format!("{title}\n")))
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_journey_section_comes_from_the_pass_that_ran_l4() {
+    let gate = synthetic(2, &["lab-228", "lab-198"], &[], "pass");
+    let l4 = journeys(
+        3,
+        &[
+            ("lab-chain", "lab-228", "pass", ""),
+            ("lab-chain", "lab-198", "pass", ""),
+            ("lab-wallet", "lab-228", "pass", ""),
+            (
+                "lab-wallet",
+                "lab-198",
+                "fail",
+                "step 7 (stop from the dashboard): a | b",
+            ),
+        ],
+    );
+    let md = crate::matrix::render_with(&gate, &[l4], &[], &loc(), "");
+    assert_eq!(
+        section(&md, "L4 browser journeys: apps x nodes"),
+        "L4 browser journeys: apps x nodes\n\n\
+         From run `l4` (3 iterations per node), in real Chromium: each app's `[[journey]]` through \
+         the dashboard and its own page; every page free of console errors, failed loads and \
+         assets from outside the app's prefix.\n\n\
+         | app | lab-228 | lab-198 | first failure |\n\
+         |---|:-:|:-:|---|\n\
+         | lab-chain | ● | ● | — |\n\
+         | lab-wallet | ● | ◐ 2/3 | lab-198 it. 1: step 7 (stop from the dashboard): a \\| b |\n"
+    );
+    assert!(
+        section(&md, "Layer-by-layer status").contains("| L4 browser journeys | 2 | `suites/<catalog>/<app>.toml` `[[journey]]` | ◐ 11 of 12 runs passed |"),
+        "{md}"
+    );
+    // The gate alone ran no journey: the section says how to run them.
+    let md = render(&gate, &loc(), "");
+    assert!(
+        section(&md, "L4 browser journeys: apps x nodes")
+            .contains("○ Not run in `r1`: `harness gate --layer L4 --required L4` runs it."),
+        "{md}"
+    );
 }

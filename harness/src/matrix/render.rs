@@ -28,24 +28,32 @@ const MAX_MESSAGE_CHARS: usize = 160;
 /// TESTING.md with the results' fleet block rebuilt from `results` and `loc`; the rest of
 /// `previous_testing_md` is kept verbatim.
 pub fn render(results: &Results, loc: &LocReport, previous_testing_md: &str) -> String {
-    render_with(results, None, &[], loc, previous_testing_md)
+    render_with(results, &[], &[], loc, previous_testing_md)
 }
 
-/// [`render`], with the L5 and L6 sections from `extra` (a separate pass) rather than
-/// `results`, and the KPI `history` for L6's trends.
+/// [`render`], with each of the L4, L5 and L6 sections from the first of `extra` (separate
+/// passes) that ran its layer rather than `results`, and the KPI `history` for L6's trends.
 pub fn render_with(
     results: &Results,
-    extra: Option<&Results>,
+    extra: &[Results],
     history: &[Record],
     loc: &LocReport,
     previous_testing_md: &str,
 ) -> String {
-    let block = block(results, extra.unwrap_or(results), history, loc);
+    let block = block(results, extra, history, loc);
     markers::splice(previous_testing_md, &results.fleet, &block)
 }
 
+/// The run a layer's section is read from: the first extra pass that ran it, else the gate.
+pub(super) fn source<'a>(r: &'a Results, extra: &'a [Results], layer: Layer) -> &'a Results {
+    extra
+        .iter()
+        .find(|x| !super::cells::layer_cases(x, layer).is_empty())
+        .unwrap_or(r)
+}
+
 /// The fleet's block, markers included.
-fn block(r: &Results, extra: &Results, history: &[Record], loc: &LocReport) -> String {
+fn block(r: &Results, extra: &[Results], history: &[Record], loc: &LocReport) -> String {
     let mut out = String::new();
     out.push_str(&markers::begin(&r.fleet));
     out.push('\n');
@@ -66,9 +74,9 @@ fn block(r: &Results, extra: &Results, history: &[Record], loc: &LocReport) -> S
     run_section(&mut out, r);
     matrix_section(&mut out, r);
     scorecard::layer_status_section(&mut out, r, extra);
-    super::journey::journey_section(&mut out, super::journey::source(r, extra));
-    chaos_section(&mut out, extra);
-    perf_section(&mut out, extra, history);
+    super::journey::journey_section(&mut out, source(r, extra, Layer::L4));
+    chaos_section(&mut out, source(r, extra, Layer::L5));
+    perf_section(&mut out, source(r, extra, Layer::L6), history);
     layers_section(&mut out, r);
     not_passed_section(&mut out, r);
     gate_section(&mut out, r);

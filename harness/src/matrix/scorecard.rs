@@ -87,7 +87,7 @@ pub fn done_headline(out: &mut String, r: &Results) {
 }
 
 /// The owner's layer-by-layer table: tests, suites and status per layer.
-pub fn layer_status_section(out: &mut String, r: &Results, extra: &Results) {
+pub fn layer_status_section(out: &mut String, r: &Results, extra: &[Results]) {
     let _ = writeln!(out, "### Layer-by-layer status\n");
     let _ = writeln!(
         out,
@@ -105,29 +105,33 @@ pub fn layer_status_section(out: &mut String, r: &Results, extra: &Results) {
             let (status, folder) = if layer == Layer::L4 {
                 (
                     super::cells::case_status(
-                        super::journey::source(r, extra),
+                        super::render::source(r, extra, layer),
                         layer,
                         "runs passed",
                     ),
-                    "<app>.toml` `[[journey]]",
+                    "`suites/<catalog>/<app>.toml` `[[journey]]`",
                 )
             } else if layer == Layer::L5 {
                 (
-                    super::cells::case_status(extra, layer, "runs passed"),
-                    "chaos",
+                    super::cells::case_status(
+                        super::render::source(r, extra, layer),
+                        layer,
+                        "runs passed",
+                    ),
+                    "`suites/<catalog>/chaos/`",
                 )
             } else {
                 (
-                    super::cells::case_status(extra, layer, "cells within budget"),
-                    "perf",
+                    super::cells::case_status(
+                        super::render::source(r, extra, layer),
+                        layer,
+                        "cells within budget",
+                    ),
+                    "`suites/<catalog>/perf/`",
                 )
             };
             match status {
-                Some((n, status)) => (
-                    n.to_string(),
-                    format!("`suites/<catalog>/{folder}/`"),
-                    status,
-                ),
+                Some((n, status)) => (n.to_string(), folder.to_owned(), status),
                 None => ("0".into(), "none".into(), "○ not run".into()),
             }
         } else {

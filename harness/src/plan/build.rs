@@ -462,6 +462,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_journey_is_a_case_alone_where_its_suite_declares_one() {
+        let mut s = suites();
+        s[0].journey = vec![crate::suite::journey::Step::Login];
+        let p = plan(&s, &sel(&[], &[Layer::L4], None)).unwrap();
+        assert_eq!(
+            render(&p),
+            "setup lab-chain lab-wallet
+alone L4::lab-wallet::journey"
+        );
+        assert!(p.cases()[0].check.changes_node());
+        assert_eq!(p.not_applicable, []);
+        // Not selected, no journey, or n/a: no case (n/a is reported as such).
+        assert_eq!(
+            render(&plan(&s, &sel(&[], &[Layer::L3], Some("journey"))).unwrap()),
+            ""
+        );
+        let p = plan(&suites(), &sel(&[], &[Layer::L4], None)).unwrap();
+        assert_eq!((render(&p), p.not_applicable.len()), (String::new(), 0));
+        let na = vec![suite("lab-chain", &[], &[(Check::Journey, "no UI")])];
+        let p = plan(&na, &sel(&[], &[Layer::L4], None)).unwrap();
+        assert_eq!(render(&p), "");
+        assert_eq!(p.not_applicable[0].check, Check::Journey);
+    }
+
+    #[test]
     fn full_plan_orders_setup_readonly_alone_then_node_actions() {
         let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
         assert_eq!(

@@ -780,3 +780,117 @@ fn required_stack_must_have_something_to_check_or_be_declared_na() {
             )
     );
 }
+
+#[test]
+fn a_journey_is_its_steps_in_order() {
+    use crate::suite::journey::{Action, Step};
+    let text = format!(
+        "{BASE}{PROBES}\n\
+         [[journey]]\nlogin = true\n\
+         [[journey]]\ndashboard = \"uninstall\"\n\
+         [[journey]]\nrefused = \"stop\"\ntext = \"required by\"\n\
+         [[journey]]\nopen_ui = true\n\
+         [[journey]]\nclick = \"a.next\"\n\
+         [[journey]]\ntype = \"#name\"\ntext = \"x\"\n\
+         [[journey]]\nwait = \"body\"\ntext = \"Height: \"\ndeadline_secs = 20\n\
+         [[journey]]\nexpect = \"h1\"\n\
+         [[journey]]\nopen = \"/\"\n\
+         [[journey]]\ngone = \"/app/lab-chain/\"\n"
+    );
+    assert_eq!(
+        ok(&text).journey,
+        [
+            Step::Login,
+            Step::Dashboard(Action::Uninstall),
+            Step::Refused {
+                action: Action::Stop,
+                text: "required by".into()
+            },
+            Step::OpenUi,
+            Step::Click("a.next".into()),
+            Step::Type {
+                css: "#name".into(),
+                text: "x".into()
+            },
+            Step::Wait {
+                css: "body".into(),
+                text: "Height: ".into(),
+                deadline: Duration::from_secs(20)
+            },
+            Step::Wait {
+                css: "h1".into(),
+                text: String::new(),
+                deadline: Duration::ZERO
+            },
+            Step::Open("/".into()),
+            Step::Gone("/app/lab-chain/".into()),
+        ]
+    );
+    assert_eq!(ok(&format!("{BASE}{PROBES}")).journey, []);
+}
+
+#[test]
+fn refuses_a_journey_step_naming_its_line_and_key() {
+    let with = |t: &str| format!("{BASE}{PROBES}\n[[journey]]\nlogin = true\n[[journey]]\n{t}");
+    let line = 14;
+    for (step, key, why) in [
+        (
+            "click = \"a\"\nopen = \"/\"\n",
+            "journey[1]",
+            "a step has exactly one of login, open, dashboard, refused, open_ui, click, type, \
+             wait, expect, gone (this one has open, click)",
+        ),
+        (
+            "dashboard = \"reboot\"\n",
+            "journey[1].dashboard",
+            "unknown action \"reboot\" (known: install, start, stop, restart, update, uninstall)",
+        ),
+        (
+            "click = \"a\"\ntext = \"x\"\n",
+            "journey[1].text",
+            "`click` takes no text",
+        ),
+        ("type = \"#a\"\n", "journey[1].text", "`type` needs a text"),
+        (
+            "open = \"app/x/\"\n",
+            "journey[1].open",
+            "\"app/x/\" must be a path starting with /",
+        ),
+        (
+            "wait = \"body\"\ndeadline_secs = 0\n",
+            "journey[1].deadline_secs",
+            "0 is not 1 to 600",
+        ),
+        (
+            "open_ui = false\n",
+            "journey[1].open_ui",
+            "must be true (leave the step out instead)",
+        ),
+        ("bogus = 1\n", "journey.bogus", "unknown field `bogus`"),
+    ] {
+        let err = refuse(&with(step));
+        let want = format!("failed to load suite suites/lab/lab-chain.toml:");
+        assert!(err.starts_with(&want), "{err}");
+        assert!(
+            err.contains(&format!("key `{key}`: {why}")),
+            "{step}: {err}"
+        );
+        let at: usize = err[want.len()..]
+            .split(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (line..=line + 2).contains(&at),
+            "{step}: line {at} in {err}"
+        );
+    }
+    assert_eq!(
+        refuse(&format!(
+            "{BASE}{PROBES}\n[not_applicable]\njourney = \"no UI\"\n[[journey]]\nlogin = true\n"
+        )),
+        "failed to load suite suites/lab/lab-chain.toml:14: key `journey`: check journey is \
+         declared not applicable but journey steps are declared"
+    );
+}

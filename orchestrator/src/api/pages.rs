@@ -8,6 +8,7 @@
 use hyper::StatusCode;
 
 use super::http::{Reply, html_escape, reply};
+use crate::failpoints::Regression;
 use crate::manifest::AppId;
 use crate::status::{AppState, AppStatus};
 
@@ -90,8 +91,18 @@ fn row(r: &Row) -> String {
 
 /// `GET /dashboard.js`; public, as it holds no secret.
 pub fn script() -> Reply {
+    if Regression::DashboardWrongMethod.active() {
+        let wrong = SCRIPT.replace(
+            WHICH_OP,
+            "const op = button.className.replace('stop', 'restart');",
+        );
+        return reply(StatusCode::OK, "text/javascript; charset=utf-8", wrong);
+    }
     reply(StatusCode::OK, "text/javascript; charset=utf-8", SCRIPT)
 }
+
+/// The script's line choosing a button's method, which the dashboard regression rewires.
+const WHICH_OP: &str = "const op = button.className;";
 
 /// Whether a path segment is a usable app id.
 pub fn app_id(segment: &str) -> Option<AppId> {
@@ -111,6 +122,42 @@ mod tests {
     }
 
     const BUTTONS: &str = "<button type=\"button\" class=\"install\" data-app=\"ID\">install</button> <button type=\"button\" class=\"start\" data-app=\"ID\">start</button> <button type=\"button\" class=\"stop\" data-app=\"ID\">stop</button> <button type=\"button\" class=\"restart\" data-app=\"ID\">restart</button> <button type=\"button\" class=\"update\" data-app=\"ID\">update</button> <button type=\"button\" class=\"uninstall\" data-app=\"ID\">uninstall</button> <label><input type=\"checkbox\" class=\"purge\" data-app=\"ID\"> also delete its data</label>";
+
+    #[test]
+    fn the_script_chooses_the_method_on_one_line_the_regression_rewires() {
+        assert_eq!(SCRIPT.matches(WHICH_OP).count(), 1);
+        assert!(SCRIPT.contains("await rpc(`package.${op}`, params);"));
+    }
+
+    #[cfg(feature = "failpoints")]
+    #[test]
+    fn the_dashboard_regression_wires_stop_to_restart_and_nothing_else() {
+        use http_body_util::BodyExt;
+        let body = |r: Reply| {
+            let bytes = futures_lite(r.into_body().collect()).unwrap().to_bytes();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let _alone = fail::FailScenario::setup();
+        assert_eq!(body(script()), SCRIPT);
+        fail::cfg(Regression::DashboardWrongMethod.name(), "return").unwrap();
+        assert_eq!(
+            body(script()),
+            SCRIPT.replace(
+                "const op = button.className;",
+                "const op = button.className.replace('stop', 'restart');"
+            )
+        );
+    }
+
+    /// Polls a future that is ready at once (a full body in memory).
+    fn futures_lite<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let waker = std::task::Waker::noop();
+        match f.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("a full body is ready at once"),
+        }
+    }
 
     #[test]
     fn the_script_knows_every_button_cell_and_element_the_page_has() {
