@@ -869,8 +869,8 @@ fn refuses_a_journey_step_naming_its_line_and_key() {
         ("bogus = 1\n", "journey.bogus", "unknown field `bogus`"),
     ] {
         let err = refuse(&with(step));
-        let want = format!("failed to load suite suites/lab/lab-chain.toml:");
-        assert!(err.starts_with(&want), "{err}");
+        let want = "failed to load suite suites/lab/lab-chain.toml:";
+        assert!(err.starts_with(want), "{err}");
         assert!(
             err.contains(&format!("key `{key}`: {why}")),
             "{step}: {err}"

@@ -150,6 +150,7 @@ mod tests {
     }
 
     /// Polls a future that is ready at once (a full body in memory).
+    #[cfg(feature = "failpoints")]
     fn futures_lite<F: std::future::Future>(f: F) -> F::Output {
         let mut f = std::pin::pin!(f);
         let waker = std::task::Waker::noop();
