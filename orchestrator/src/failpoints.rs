@@ -133,7 +133,8 @@ mod tests {
             [
                 "regression-stopped-resurrects",
                 "regression-uninstall-ignores-dependents",
-                "regression-update-not-applied"
+                "regression-update-not-applied",
+                "regression-dashboard-wrong-method"
             ]
         );
     }
