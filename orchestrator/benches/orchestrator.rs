@@ -1,12 +1,12 @@
 //! Benchmarks: rendering one Quadlet unit, and one reconcile tick over 12 installed apps with the
-//! runtime (`systemctl`, `podman`) answered from memory at the `CommandRunner` trait.
+//! runtime (`systemctl`, `podman`) answered from memory at the `Executor` trait.
 
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use orchestrator::backend::fake::RecordingRunner;
+use orchestrator::backend::fake::RecordingExecutor;
 use orchestrator::backend::{Backend, CommandOutput, Commands, Program, QuadletBackend};
 use orchestrator::manifest::{Catalog, Manifest};
 use orchestrator::ops::Orchestrator;
@@ -52,7 +52,7 @@ fn tick(c: &mut Criterion) {
         .map(|i| format!("Id=app-{i}.service\nActiveState=active\nSubState=running\nActiveEnterTimestamp=@1795944600\n"))
         .collect::<Vec<_>>()
         .join("\n");
-    let runner = Arc::new(RecordingRunner::answering(move |p, _| CommandOutput {
+    let exec = Arc::new(RecordingExecutor::answering(move |p, _| CommandOutput {
         success: true,
         stdout: if p == Program::Systemctl {
             show.clone()
@@ -61,7 +61,7 @@ fn tick(c: &mut Criterion) {
         },
         stderr: String::new(),
     }));
-    let commands = Arc::new(Commands::new(runner));
+    let commands = Arc::new(Commands::new(exec));
     let backend = Arc::new(QuadletBackend::new(
         dir.join("units"),
         dir.clone(),

@@ -59,7 +59,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::backend::SystemRunner;
+    use crate::backend::SystemExecutor;
 
     fn serve_once(reply: &'static str) -> u16 {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn http_and_tcp_checks_on_loopback() {
-        let cmd = Commands::new(Arc::new(SystemRunner::new()));
+        let cmd = Commands::new(Arc::new(SystemExecutor::new()));
         let id = AppId::parse("x").unwrap();
         let port = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assert_eq!(

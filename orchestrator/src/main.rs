@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use orchestrator::api::{Api, serve};
 use orchestrator::auth::{DEFAULT_ITERATIONS, PasswordHash, Sessions};
 use orchestrator::backend::{
-    Backend, Commands, LegacyBackend, Program, QuadletBackend, SystemRunner,
+    Backend, Commands, LegacyBackend, Program, QuadletBackend, SystemExecutor,
 };
 use orchestrator::config::{Config, DEFAULT_PATH};
 use orchestrator::manifest::Catalog;
@@ -112,13 +112,13 @@ async fn start(config: Config, started: Instant) -> Result<()> {
     let (catalog, errors) =
         Catalog::load_with_overrides(&config.catalog_dir, config.catalog_override_dir.as_deref())?;
     errors.iter().for_each(log::warn);
-    let runner = if config.use_quadlet_backends {
-        SystemRunner::new()
+    let exec = if config.use_quadlet_backends {
+        SystemExecutor::new()
     } else {
-        SystemRunner::legacy()
+        SystemExecutor::legacy()
     };
     let commands = Arc::new(Commands::with_timeout(
-        Arc::new(runner),
+        Arc::new(exec),
         config.command_timeout,
     ));
     let podman = match config.podman_version {

@@ -1,19 +1,19 @@
-//! A recording `CommandRunner` answered from memory, for tests and benches (never used in production).
+//! A recording `Executor` answered from memory, for tests and benches (never used in production).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{CommandOutput, CommandRunner, Program};
+use super::{CommandOutput, Executor, Program};
 
 type Answer = Box<dyn Fn(Program, &[String]) -> CommandOutput + Send + Sync>;
 
 /// Records every command line and answers with a fixed function.
-pub struct RecordingRunner {
+pub struct RecordingExecutor {
     calls: Mutex<Vec<String>>,
     answer: Answer,
 }
 
-impl RecordingRunner {
+impl RecordingExecutor {
     /// Answers every command with success and empty output.
     pub fn ok() -> Self {
         Self::answering(|_, _| CommandOutput {
@@ -26,7 +26,7 @@ impl RecordingRunner {
     pub fn answering(
         f: impl Fn(Program, &[String]) -> CommandOutput + Send + Sync + 'static,
     ) -> Self {
-        RecordingRunner {
+        RecordingExecutor {
             calls: Mutex::new(Vec::new()),
             answer: Box::new(f),
         }
@@ -43,7 +43,7 @@ impl RecordingRunner {
     }
 }
 
-impl CommandRunner for RecordingRunner {
+impl Executor for RecordingExecutor {
     fn run(
         &self,
         program: Program,

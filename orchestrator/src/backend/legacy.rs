@@ -32,7 +32,7 @@ impl LegacyBackend {
 
     fn podman(&self, args: &[&str]) -> Result<()> {
         // With the systemd cgroup manager and the user's bus in reach, rootless podman moves
-        // conmon into a scope of the user's manager; cgroupfs (and the runner hiding the bus)
+        // conmon into a scope of the user's manager; cgroupfs (and the executor hiding the bus)
         // keeps it in the orchestrator's own service, as the legacy product had it.
         let mut all = vec!["--cgroup-manager=cgroupfs"];
         all.extend_from_slice(args);
@@ -225,17 +225,17 @@ mod tests {
 
     use super::*;
     use crate::backend::CommandOutput;
-    use crate::backend::fake::RecordingRunner;
+    use crate::backend::fake::RecordingExecutor;
 
     #[test]
     fn install_creates_and_starts_from_our_own_process() {
-        let runner = Arc::new(RecordingRunner::ok());
-        let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
+        let exec = Arc::new(RecordingExecutor::ok());
+        let b = LegacyBackend::new(Arc::new(Commands::new(exec.clone())));
         let text = "id = \"web\"\nimage = \"img\"\ncommand = [\"serve\"]\nports = [\"80:8080\"]\nvolumes = [\"d:/data\"]\nmemory = \"64m\"\nnetwork = \"host\"\n[environment]\nK = \"v\"\n";
         b.install(&Manifest::from_toml(Path::new("t"), text).unwrap())
             .unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "podman --cgroup-manager=cgroupfs create --replace --name web --label orchestrator.app=web --restart on-failure --network host --memory 64m -p 80:8080 -v d:/data -e K=v img serve",
                 "podman --cgroup-manager=cgroupfs start web"
@@ -248,15 +248,15 @@ mod tests {
         let ps = r#"[{"Id":"c1","State":"running","ExitCode":0,"StartedAt":1795944600,"Created":1795944500,"Labels":{"orchestrator.app":"web"}},
                      {"Id":"c2","State":"exited","ExitCode":1,"StartedAt":1795944600,"Created":1795944500,"Labels":{"orchestrator.app":"db"}},
                      {"Id":"c3","State":"running","Labels":{"other":"x"}}]"#;
-        let runner = Arc::new(RecordingRunner::answering(move |_, _| CommandOutput {
+        let exec = Arc::new(RecordingExecutor::answering(move |_, _| CommandOutput {
             success: true,
             stdout: ps.into(),
             stderr: String::new(),
         }));
-        let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
+        let b = LegacyBackend::new(Arc::new(Commands::new(exec.clone())));
         let seen = b.observe().unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             ["podman ps -a --format json --filter label=orchestrator.app"]
         );
         let summary: Vec<_> = seen
@@ -290,8 +290,8 @@ mod tests {
 
     #[test]
     fn start_stop_restart_uninstall_are_one_podman_call_each_and_desired_is_not_on_the_node() {
-        let runner = Arc::new(RecordingRunner::ok());
-        let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
+        let exec = Arc::new(RecordingExecutor::ok());
+        let b = LegacyBackend::new(Arc::new(Commands::new(exec.clone())));
         let web = id("web");
         b.stop(&web).unwrap();
         b.start(&web).unwrap();
@@ -300,7 +300,7 @@ mod tests {
         b.uninstall(&web, &[]).unwrap();
         b.uninstall(&web, &["web-data".into()]).unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "podman --cgroup-manager=cgroupfs stop web",
                 "podman --cgroup-manager=cgroupfs start web",
@@ -316,12 +316,12 @@ mod tests {
     #[test]
     fn spec_is_the_create_command_and_apply_recreates_then_starts() {
         let inspect = r#"["podman","--cgroup-manager=cgroupfs","create","--replace","--name","web","img:v1"]"#;
-        let runner = Arc::new(RecordingRunner::answering(move |_, args| CommandOutput {
+        let exec = Arc::new(RecordingExecutor::answering(move |_, args| CommandOutput {
             success: args.last().map(String::as_str) != Some("gone"),
             stdout: inspect.into(),
             stderr: "no such container".into(),
         }));
-        let b = LegacyBackend::new(Arc::new(Commands::new(runner.clone())));
+        let b = LegacyBackend::new(Arc::new(Commands::new(exec.clone())));
         let v1 = r#"["create","--replace","--name","web","img:v1"]"#;
         assert_eq!(b.spec(&id("web")).unwrap().as_deref(), Some(v1));
         assert_eq!(b.spec(&id("gone")).unwrap(), None);
@@ -336,11 +336,11 @@ mod tests {
             v2,
             "desired is not in the spec"
         );
-        runner.clear();
+        exec.clear();
         b.apply(&id("web"), &v2, Then::Restart).unwrap();
         b.apply(&id("web"), v1, Then::Nothing).unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "podman --cgroup-manager=cgroupfs create --replace --name web --label orchestrator.app=web --restart on-failure img:v2",
                 "podman --cgroup-manager=cgroupfs start web",

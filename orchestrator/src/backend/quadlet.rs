@@ -351,25 +351,25 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-    use crate::backend::fake::RecordingRunner;
+    use crate::backend::fake::RecordingExecutor;
     use crate::backend::{CommandOutput, Program};
 
     fn setup(
         name: &str,
-        runner: RecordingRunner,
-    ) -> (QuadletBackend, Arc<RecordingRunner>, PathBuf) {
+        exec: RecordingExecutor,
+    ) -> (QuadletBackend, Arc<RecordingExecutor>, PathBuf) {
         let dir = std::env::temp_dir().join(format!("orch-qb-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("run")).unwrap();
-        let runner = Arc::new(runner);
-        let cmd = Arc::new(Commands::new(runner.clone()));
+        let exec = Arc::new(exec);
+        let cmd = Arc::new(Commands::new(exec.clone()));
         let b = QuadletBackend::new(
             dir.join("units"),
             dir.join("run"),
             PodmanVersion::new(5, 4, 2),
             cmd,
         );
-        (b, runner, dir)
+        (b, exec, dir)
     }
 
     fn manifest(id: &str) -> Manifest {
@@ -405,10 +405,10 @@ mod tests {
 
     #[test]
     fn install_writes_the_unit_0600_and_costs_two_systemctl_calls() {
-        let (b, runner, dir) = setup("install", RecordingRunner::ok());
+        let (b, exec, dir) = setup("install", RecordingExecutor::ok());
         b.install(&manifest("web")).unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "systemctl --user daemon-reload",
                 "systemctl --user start web.service"
@@ -420,12 +420,12 @@ mod tests {
 
     #[test]
     fn a_failed_first_install_leaves_no_unit() {
-        let failing_start = RecordingRunner::answering(|_, args| CommandOutput {
+        let failing_start = RecordingExecutor::answering(|_, args| CommandOutput {
             success: args.get(1).map(String::as_str) != Some("start"),
             stdout: String::new(),
             stderr: "Job failed".into(),
         });
-        let (b, runner, dir) = setup("failed", failing_start);
+        let (b, exec, dir) = setup("failed", failing_start);
         let err = b.install(&manifest("web")).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -433,7 +433,7 @@ mod tests {
         );
         assert!(!dir.join("units/web.container").exists());
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "systemctl --user daemon-reload",
                 "systemctl --user start web.service",
@@ -446,7 +446,7 @@ mod tests {
     #[test]
     fn a_start_limit_is_cleared_once_for_an_operator_start() {
         let first = std::sync::atomic::AtomicBool::new(true);
-        let limited = RecordingRunner::answering(move |_, args| {
+        let limited = RecordingExecutor::answering(move |_, args| {
             let start = args.get(1).map(String::as_str) == Some("start");
             let refuse = start && first.swap(false, std::sync::atomic::Ordering::SeqCst);
             CommandOutput {
@@ -459,12 +459,12 @@ mod tests {
                 },
             }
         });
-        let (b, runner, dir) = setup("limit", limited);
+        let (b, exec, dir) = setup("limit", limited);
         std::fs::create_dir_all(dir.join("units")).unwrap();
         std::fs::write(dir.join("units/web.container"), web_unit(true)).unwrap();
         b.start(&id("web")).unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "systemctl --user start web.service",
                 "systemctl --user reset-failed web.service",
@@ -484,7 +484,7 @@ mod tests {
 
     #[test]
     fn stop_start_and_restart_write_the_desired_state_into_install_only_when_it_changes() {
-        let (b, runner, dir) = setup("desired", RecordingRunner::ok());
+        let (b, exec, dir) = setup("desired", RecordingExecutor::ok());
         b.install(&manifest("web")).unwrap();
         let steps: [Step; 6] = [
             (
@@ -538,9 +538,9 @@ mod tests {
             ),
         ];
         for (what, op, calls, running) in steps {
-            runner.clear();
+            exec.clear();
             op(&b).unwrap();
-            assert_eq!(runner.calls(), calls, "{what}");
+            assert_eq!(exec.calls(), calls, "{what}");
             assert_eq!(unit_file(&dir), (web_unit(running), 0o600), "{what}");
         }
         std::fs::remove_dir_all(dir).unwrap();
@@ -548,7 +548,7 @@ mod tests {
 
     #[test]
     fn a_corrupt_unit_is_refused_and_left_as_it_is() {
-        let (b, runner, dir) = setup("corrupt", RecordingRunner::ok());
+        let (b, exec, dir) = setup("corrupt", RecordingExecutor::ok());
         std::fs::create_dir_all(dir.join("units")).unwrap();
         std::fs::write(dir.join("units/web.container"), "\u{1}garbage").unwrap();
         for r in [
@@ -561,7 +561,7 @@ mod tests {
                 "failed to operate on `web`: its unit file is invalid"
             );
         }
-        assert!(runner.calls().is_empty(), "{:?}", runner.calls());
+        assert!(exec.calls().is_empty(), "{:?}", exec.calls());
         assert_eq!(
             std::fs::read_to_string(dir.join("units/web.container")).unwrap(),
             "\u{1}garbage"
@@ -571,12 +571,12 @@ mod tests {
 
     #[test]
     fn uninstall_leaves_no_container_no_unit_no_failed_unit_and_purges_only_when_asked() {
-        let (b, runner, dir) = setup("uninstall", RecordingRunner::ok());
+        let (b, exec, dir) = setup("uninstall", RecordingExecutor::ok());
         b.install(&manifest("web")).unwrap();
-        runner.clear();
+        exec.clear();
         b.uninstall(&id("web"), &[]).unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "systemctl --user stop web.service",
                 "podman rm -f -i web",
@@ -585,10 +585,10 @@ mod tests {
             ]
         );
         assert!(!dir.join("units/web.container").exists());
-        runner.clear();
+        exec.clear();
         b.uninstall(&id("web"), &["web-data".into()]).unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "systemctl --user stop web.service",
                 "podman rm -f -i web",
@@ -602,20 +602,20 @@ mod tests {
 
     #[test]
     fn uninstall_survives_a_unit_that_is_not_loaded() {
-        let not_loaded = RecordingRunner::answering(|_, args| CommandOutput {
+        let not_loaded = RecordingExecutor::answering(|_, args| CommandOutput {
             success: !args.iter().any(|a| a == "reset-failed" || a == "stop"),
             stdout: String::new(),
             stderr: "Unit web.service not loaded.".into(),
         });
-        let (b, runner, dir) = setup("unloaded", not_loaded);
+        let (b, exec, dir) = setup("unloaded", not_loaded);
         b.uninstall(&id("web"), &[]).unwrap();
-        assert_eq!(runner.calls().len(), 4, "{:?}", runner.calls());
+        assert_eq!(exec.calls().len(), 4, "{:?}", exec.calls());
         std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn spec_is_the_unit_text_and_apply_writes_reloads_then_acts() {
-        let (b, runner, dir) = setup("apply", RecordingRunner::ok());
+        let (b, exec, dir) = setup("apply", RecordingExecutor::ok());
         assert_eq!(b.spec(&id("web")).unwrap(), None);
         b.install(&manifest("web")).unwrap();
         assert_eq!(b.spec(&id("web")).unwrap(), Some(web_unit(true)));
@@ -641,9 +641,9 @@ mod tests {
                 ][..],
             ),
         ] {
-            runner.clear();
+            exec.clear();
             b.apply(&id("web"), &v2, then).unwrap();
-            assert_eq!(runner.calls(), calls, "{then:?}");
+            assert_eq!(exec.calls(), calls, "{then:?}");
             assert_eq!(unit_file(&dir), (v2.clone(), 0o600));
         }
         std::fs::remove_dir_all(dir).unwrap();
@@ -653,9 +653,9 @@ mod tests {
     fn observe_reads_all_units_in_one_call_and_reports_corrupt_ones() {
         let show = "Id=a.service\nActiveState=active\nSubState=running\nActiveEnterTimestamp=@1795944600\n\n\
                     Id=b.service\nActiveState=failed\nSubState=failed\nActiveEnterTimestamp=\n";
-        let (b, runner, dir) = setup(
+        let (b, exec, dir) = setup(
             "observe",
-            RecordingRunner::answering(move |p, _| CommandOutput {
+            RecordingExecutor::answering(move |p, _| CommandOutput {
                 success: true,
                 stdout: if p == Program::Systemctl {
                     show.to_owned()
@@ -671,10 +671,10 @@ mod tests {
         std::fs::write(dir.join("units/c.container"), "\u{1}\u{2}garbage").unwrap();
         std::fs::write(dir.join("units/NOT-OURS.container"), "x").unwrap();
         std::fs::write(dir.join("run/a.cid"), "abc123\n").unwrap();
-        runner.clear();
+        exec.clear();
         let seen = b.observe().unwrap();
         assert_eq!(
-            runner.calls(),
+            exec.calls(),
             [
                 "systemctl --user show --timestamp=unix -p Id,ActiveState,SubState,ActiveEnterTimestamp a.service b.service"
             ]

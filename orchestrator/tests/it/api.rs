@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use orchestrator::api::{Api, serve};
 use orchestrator::auth::{PasswordHash, Sessions};
-use orchestrator::backend::fake::RecordingRunner;
+use orchestrator::backend::fake::RecordingExecutor;
 use orchestrator::backend::{Commands, RunState};
 use orchestrator::manifest::{Catalog, Manifest};
 use orchestrator::ops::Orchestrator;
@@ -48,7 +48,7 @@ pub fn catalog(ui_port: u16) -> Catalog {
 }
 
 pub fn core(fake: Arc<FakeBackend>, catalog: Catalog, dir: PathBuf) -> Arc<Orchestrator> {
-    let commands = Arc::new(Commands::new(Arc::new(RecordingRunner::ok())));
+    let commands = Arc::new(Commands::new(Arc::new(RecordingExecutor::ok())));
     Arc::new(Orchestrator::new(
         fake,
         commands,

@@ -1,5 +1,5 @@
 //! Every operation over both real backends, with the exact effects it causes: command lines,
-//! unit text and mode, files, volumes, state. The node is simulated at the command runner.
+//! unit text and mode, files, volumes, state. The node is simulated at the command executor.
 
 use orchestrator::Error;
 use orchestrator::ops::{Installed, Op, Updated};

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use orchestrator::backend::fake::RecordingRunner;
+use orchestrator::backend::fake::RecordingExecutor;
 use orchestrator::backend::{
     Backend, CommandOutput, Commands, LegacyBackend, Program, QuadletBackend,
 };
@@ -50,7 +50,7 @@ pub struct Node {
 pub struct Rig {
     pub kind: Kind,
     pub core: Arc<Orchestrator>,
-    pub runner: Arc<RecordingRunner>,
+    pub exec: Arc<RecordingExecutor>,
     pub node: Arc<Mutex<Node>>,
     pub dir: PathBuf,
     commands: Arc<Commands>,
@@ -234,10 +234,10 @@ impl Rig {
     pub fn at(kind: Kind, catalog: Catalog, dir: PathBuf, node: Arc<Mutex<Node>>) -> Rig {
         let answering = node.clone();
         let units = dir.join("units");
-        let runner = Arc::new(RecordingRunner::answering(move |p, args| {
+        let exec = Arc::new(RecordingExecutor::answering(move |p, args| {
             answer(&answering, &units, p, args)
         }));
-        let commands = Arc::new(Commands::new(runner.clone()));
+        let commands = Arc::new(Commands::new(exec.clone()));
         let backend: Arc<dyn Backend> = match kind {
             Kind::Quadlet => Arc::new(QuadletBackend::new(
                 dir.join("units"),
@@ -257,7 +257,7 @@ impl Rig {
         Rig {
             kind,
             core,
-            runner,
+            exec,
             node,
             dir,
             commands,
@@ -273,8 +273,8 @@ impl Rig {
     /// The command lines run since the last `take`, without the read-only ones (`show`, `ps`)
     /// that every status and tick asks.
     pub fn take(&self) -> Vec<String> {
-        let calls = self.runner.calls();
-        self.runner.clear();
+        let calls = self.exec.calls();
+        self.exec.clear();
         calls
             .into_iter()
             .filter(|c| !c.starts_with("systemctl --user show") && !c.starts_with("podman ps"))

@@ -50,7 +50,7 @@ pub struct CommandOutput {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs a program to completion.
-pub trait CommandRunner: Send + Sync {
+pub trait Executor: Send + Sync {
     /// Runs `program args...` and returns its output; `Err` if it could not be run at all or
     /// was killed because it was still running after `budget` (`ErrorKind::TimedOut`).
     fn run(
@@ -61,22 +61,22 @@ pub trait CommandRunner: Send + Sync {
     ) -> std::io::Result<CommandOutput>;
 }
 
-/// The real runner: spawns the process.
+/// The real executor: spawns the process.
 #[derive(Clone, Debug, Default)]
-pub struct SystemRunner {
-    /// Hide the user's D-Bus from podman (the legacy backend; see [`SystemRunner::legacy`]).
+pub struct SystemExecutor {
+    /// Hide the user's D-Bus from podman (the legacy backend; see [`SystemExecutor::legacy`]).
     hide_user_bus: bool,
     /// Where the programs are, instead of `$PATH`.
     program_dir: Option<PathBuf>,
 }
 
-impl SystemRunner {
-    /// A runner for the Quadlet backend: commands see the environment as it is.
+impl SystemExecutor {
+    /// An executor for the Quadlet backend: commands see the environment as it is.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A runner that reproduces the legacy product: podman cannot reach the user's systemd,
+    /// An executor that reproduces the legacy product: podman cannot reach the user's systemd,
     /// so it cannot move conmon into a scope of the user's manager, and every container stays
     /// parented under the orchestrator's own service (and dies when that service restarts).
     pub fn legacy() -> Self {
@@ -93,7 +93,7 @@ impl SystemRunner {
     }
 }
 
-impl CommandRunner for SystemRunner {
+impl Executor for SystemExecutor {
     fn run(
         &self,
         program: Program,
@@ -187,24 +187,24 @@ thread_local! {
     static THREAD_CALLS: Cell<Calls> = const { Cell::new(Calls { systemctl: 0, podman: 0 }) };
 }
 
-/// A runner plus its counters and budget; what backends hold.
+/// An executor plus its counters and budget; what backends hold.
 pub struct Commands {
-    runner: Arc<dyn CommandRunner>,
+    exec: Arc<dyn Executor>,
     timeout: Duration,
     systemctl: AtomicU64,
     podman: AtomicU64,
 }
 
 impl Commands {
-    /// Wraps `runner`; every call gets [`DEFAULT_TIMEOUT`].
-    pub fn new(runner: Arc<dyn CommandRunner>) -> Commands {
-        Commands::with_timeout(runner, DEFAULT_TIMEOUT)
+    /// Wraps `exec`; every call gets [`DEFAULT_TIMEOUT`].
+    pub fn new(exec: Arc<dyn Executor>) -> Commands {
+        Commands::with_timeout(exec, DEFAULT_TIMEOUT)
     }
 
-    /// Wraps `runner`; every call gets `timeout` unless it asks for less.
-    pub fn with_timeout(runner: Arc<dyn CommandRunner>, timeout: Duration) -> Commands {
+    /// Wraps `exec`; every call gets `timeout` unless it asks for less.
+    pub fn with_timeout(exec: Arc<dyn Executor>, timeout: Duration) -> Commands {
         Commands {
-            runner,
+            exec,
             timeout,
             systemctl: AtomicU64::new(0),
             podman: AtomicU64::new(0),
@@ -247,7 +247,7 @@ impl Commands {
             c.set(calls);
         });
         let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        self.runner
+        self.exec
             .run(program, &owned, budget.min(self.timeout))
             .map_err(|e| command_error(program, args, &e.to_string()))
     }
@@ -294,7 +294,7 @@ mod tests {
     use super::*;
 
     struct Failing;
-    impl CommandRunner for Failing {
+    impl Executor for Failing {
         fn run(&self, _: Program, _: &[String], _: Duration) -> std::io::Result<CommandOutput> {
             Ok(CommandOutput {
                 success: false,
@@ -336,7 +336,7 @@ mod tests {
     /// A folder whose `systemctl` and `podman` are the given shell scripts.
     fn programs(name: &str, systemctl: &str, podman: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("orch-runner-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("orch-exec-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (p, body) in [("systemctl", systemctl), ("podman", podman)] {
@@ -350,8 +350,8 @@ mod tests {
     #[test]
     fn a_hung_command_is_killed_after_its_budget_and_named() {
         let dir = programs("hung", "exec sleep 30", "exec sleep 30");
-        let runner = SystemRunner::new().with_program_dir(dir.clone());
-        let c = Commands::with_timeout(Arc::new(runner), Duration::from_millis(300));
+        let exec = SystemExecutor::new().with_program_dir(dir.clone());
+        let c = Commands::with_timeout(Arc::new(exec), Duration::from_millis(300));
         let began = Instant::now();
         let err = c
             .run(Program::Systemctl, &["--user", "start", "web.service"])
@@ -390,8 +390,8 @@ mod tests {
     fn a_command_within_its_budget_is_answered_in_full() {
         let big = "head -c 200000 /dev/zero | tr '\\0' x; echo err >&2; exit 3";
         let dir = programs("quick", "echo active", big);
-        let runner = SystemRunner::new().with_program_dir(dir.clone());
-        let c = Commands::with_timeout(Arc::new(runner), Duration::from_secs(10));
+        let exec = SystemExecutor::new().with_program_dir(dir.clone());
+        let c = Commands::with_timeout(Arc::new(exec), Duration::from_secs(10));
         assert_eq!(
             c.run(Program::Systemctl, &["is-active"]).unwrap(),
             "active\n"
