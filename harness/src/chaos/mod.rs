@@ -3,4 +3,4 @@
 
 mod scenario;
 
-pub use scenario::{CrashStep, Fault, Scenario, load_scenarios, parse};
+pub use scenario::{CrashPoint, Fault, Scenario, load_scenarios, parse};

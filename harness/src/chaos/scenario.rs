@@ -106,7 +106,7 @@ impl Fault {
 /// A fail point of the orchestrator a `crash-at` scenario stops it at, and the operation that
 /// crosses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CrashStep {
+pub enum CrashPoint {
     /// `install.after-unit-write`: the unit is written, not yet loaded or started.
     InstallAfterUnitWrite,
     /// `install.after-start`: started, not yet recorded.
@@ -117,31 +117,31 @@ pub enum CrashStep {
     DesiredAfterUnitWrite,
 }
 
-impl CrashStep {
-    /// Every step, as the orchestrator's `failpoints::STEPS` (less the update's) spells them.
-    pub const ALL: [CrashStep; 4] = [
-        CrashStep::InstallAfterUnitWrite,
-        CrashStep::InstallAfterStart,
-        CrashStep::UninstallAfterUnitRemove,
-        CrashStep::DesiredAfterUnitWrite,
+impl CrashPoint {
+    /// Every crash point, as the orchestrator's `failpoints::STEPS` (less the update's) spells them.
+    pub const ALL: [CrashPoint; 4] = [
+        CrashPoint::InstallAfterUnitWrite,
+        CrashPoint::InstallAfterStart,
+        CrashPoint::UninstallAfterUnitRemove,
+        CrashPoint::DesiredAfterUnitWrite,
     ];
 
     /// The fail point's name.
     pub fn as_str(self) -> &'static str {
         match self {
-            CrashStep::InstallAfterUnitWrite => "install.after-unit-write",
-            CrashStep::InstallAfterStart => "install.after-start",
-            CrashStep::UninstallAfterUnitRemove => "uninstall.after-unit-remove",
-            CrashStep::DesiredAfterUnitWrite => "desired.after-unit-write",
+            CrashPoint::InstallAfterUnitWrite => "install.after-unit-write",
+            CrashPoint::InstallAfterStart => "install.after-start",
+            CrashPoint::UninstallAfterUnitRemove => "uninstall.after-unit-remove",
+            CrashPoint::DesiredAfterUnitWrite => "desired.after-unit-write",
         }
     }
 
-    /// The orchestrator method that crosses the step.
+    /// The orchestrator method that crosses the fail point.
     pub fn method(self) -> &'static str {
         match self {
-            CrashStep::InstallAfterUnitWrite | CrashStep::InstallAfterStart => "package.install",
-            CrashStep::UninstallAfterUnitRemove => "package.uninstall",
-            CrashStep::DesiredAfterUnitWrite => "package.stop",
+            CrashPoint::InstallAfterUnitWrite | CrashPoint::InstallAfterStart => "package.install",
+            CrashPoint::UninstallAfterUnitRemove => "package.uninstall",
+            CrashPoint::DesiredAfterUnitWrite => "package.stop",
         }
     }
 }
@@ -164,7 +164,7 @@ pub struct Scenario {
     /// Apps stopped before the fault, which must still be stopped once the node converged.
     pub stopped: Vec<AppId>,
     /// The fail point of a `crash-at`.
-    pub step: Option<CrashStep>,
+    pub fail_point: Option<CrashPoint>,
     /// Connections of a `connection-flood`.
     pub connections: u32,
 }
@@ -181,8 +181,8 @@ struct WireScenario {
     hold_secs: Option<Spanned<i64>>,
     #[serde(default)]
     stopped: Vec<Spanned<String>>,
-    #[serde(default)]
-    step: Option<Spanned<String>>,
+    #[serde(default, alias = "step")]
+    fail_point: Option<Spanned<String>>,
     #[serde(default)]
     connections: Option<Spanned<i64>>,
 }
@@ -271,20 +271,28 @@ pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Scenario, SuiteE
             format!("{t} is the target; it cannot also be kept stopped"),
         ));
     }
-    let step = w
-        .step
+    let fail_point = w
+        .fail_point
         .as_ref()
-        .map(|s| file.one_of("step", "step", s, &CrashStep::ALL, CrashStep::as_str))
+        .map(|s| {
+            file.one_of(
+                "fail_point",
+                "fail_point",
+                s,
+                &CrashPoint::ALL,
+                CrashPoint::as_str,
+            )
+        })
         .transpose()?;
-    if (fault == Fault::CrashAt) != step.is_some() {
+    if (fault == Fault::CrashAt) != fail_point.is_some() {
         let at = w
-            .step
+            .fail_point
             .as_ref()
             .map_or(w.fault.span().start, |s| s.span().start);
         return Err(bad(
-            "step",
+            "fail_point",
             at,
-            "crash-at, and only crash-at, names a step".into(),
+            "crash-at, and only crash-at, names a fail_point".into(),
         ));
     }
     let connections = match &w.connections {
@@ -322,7 +330,7 @@ pub fn parse(path: &Path, text: &str, apps: &[AppId]) -> Result<Scenario, SuiteE
         deadline,
         hold: hold.unwrap_or_default(),
         stopped,
-        step,
+        fail_point,
         connections,
     })
 }
@@ -345,7 +353,7 @@ mod tests {
     #[test]
     fn a_full_scenario_is_read_exactly() {
         let s = load(
-            "fault = \"crash-at\"\ntarget = \"lab-wallet\"\nstep = \"install.after-unit-write\"\n\
+            "fault = \"crash-at\"\ntarget = \"lab-wallet\"\nfail_point = \"install.after-unit-write\"\n\
              deadline_secs = 30\nstopped = [\"lab-chain\"]\n",
         )
         .unwrap();
@@ -359,10 +367,16 @@ mod tests {
                 deadline: Duration::from_secs(30),
                 hold: Duration::ZERO,
                 stopped: vec![AppId::new("lab-chain").unwrap()],
-                step: Some(CrashStep::InstallAfterUnitWrite),
+                fail_point: Some(CrashPoint::InstallAfterUnitWrite),
                 connections: 0,
             }
         );
+        // `step`, the key's old name (deprecated), is still read.
+        let old = load(
+            "fault = \"crash-at\"\ntarget = \"lab-wallet\"\nstep = \"install.after-unit-write\"\n\
+             deadline_secs = 30\nstopped = [\"lab-chain\"]\n",
+        );
+        assert_eq!(old, Ok(s));
     }
 
     #[test]
@@ -397,8 +411,8 @@ mod tests {
                 "suites/lab/chaos/s.toml:3: key `hold_secs`: fault kill-orchestrator does not last",
             ),
             (
-                "fault = \"crash-at\"\ntarget = \"lab-chain\"\ndeadline_secs = 5\nstep = \"x.y\"\n",
-                "suites/lab/chaos/s.toml:4: key `step`: unknown step \"x.y\"",
+                "fault = \"crash-at\"\ntarget = \"lab-chain\"\ndeadline_secs = 5\nfail_point = \"x.y\"\n",
+                "suites/lab/chaos/s.toml:4: key `fail_point`: unknown fail_point \"x.y\"",
             ),
             (
                 "fault = \"kill-app\"\ntarget = \"lab-chain\"\ndeadline_secs = 5\nstopped = [\"lab-chain\"]\n",
@@ -427,7 +441,7 @@ mod tests {
             .and_then(|(_, rest)| rest.split_once("];"))
             .map(|(list, _)| list)
             .unwrap();
-        for s in CrashStep::ALL {
+        for s in CrashPoint::ALL {
             assert!(
                 steps.contains(&format!("\"{}\"", s.as_str())),
                 "{}",

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     api::{AppState, AppStatus, ErrorCode, Health},
-    chaos::{CrashStep, Fault, Scenario},
+    chaos::{CrashPoint, Fault, Scenario},
     lab::layout::{FAILPOINTS_DROP_IN, ORCHESTRATOR_CONFIG, STATE_FILE},
     model::{AppId, Outcome},
     suite::Suite,
@@ -422,13 +422,13 @@ async fn config_corrupt(
 /// fail point cleared, the operation is retried once and must end as it would have.
 async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) -> CheckResult<()> {
     let app = target(s);
-    let step = s.step.expect("checked at load: crash-at has a step");
+    let step = s.fail_point.expect("checked at load: crash-at has a step");
     let params = json!({"id": app.as_str()});
     match step {
-        CrashStep::InstallAfterUnitWrite | CrashStep::InstallAfterStart => {
+        CrashPoint::InstallAfterUnitWrite | CrashPoint::InstallAfterStart => {
             ctx.rpc("package.uninstall", params.clone()).await?;
         }
-        CrashStep::UninstallAfterUnitRemove | CrashStep::DesiredAfterUnitWrite => {}
+        CrashPoint::UninstallAfterUnitRemove | CrashPoint::DesiredAfterUnitWrite => {}
     }
     let drop_in = FAILPOINTS_DROP_IN;
     let dir = drop_in.rsplit_once('/').map_or("/", |(d, _)| d);
@@ -470,7 +470,7 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
     expect.same.remove(app);
     match (step, retry) {
         (
-            CrashStep::UninstallAfterUnitRemove,
+            CrashPoint::UninstallAfterUnitRemove,
             RpcReply::Err {
                 code: ErrorCode::NotInstalled,
                 ..
@@ -485,9 +485,9 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
         }
     }
     match step {
-        CrashStep::InstallAfterUnitWrite | CrashStep::InstallAfterStart => {}
-        CrashStep::UninstallAfterUnitRemove => expect.running.retain(|a| a != app),
-        CrashStep::DesiredAfterUnitWrite => {
+        CrashPoint::InstallAfterUnitWrite | CrashPoint::InstallAfterStart => {}
+        CrashPoint::UninstallAfterUnitRemove => expect.running.retain(|a| a != app),
+        CrashPoint::DesiredAfterUnitWrite => {
             expect.running.retain(|a| a != app);
             expect.stopped.push(app.clone());
         }

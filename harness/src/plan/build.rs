@@ -1,4 +1,4 @@
-//! `plan`: suites + selection -> the ordered steps every node runs in every iteration.
+//! `plan`: suites + selection -> the ordered stages every node runs in every iteration.
 //!
 //! Order per node and iteration: setup (install in dependency order), the `present` cases
 //! (concurrently), the other read-only cases (concurrently), each app's state-changing cases one at
@@ -31,7 +31,7 @@ pub struct Case {
 
 /// A group of cases run together on one node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+pub enum Stage {
     /// Install these apps (in this order) where they are not installed yet.
     Setup(Vec<AppId>),
     /// Read-only cases that may run at the same time.
@@ -65,8 +65,8 @@ pub struct Plan {
     pub apps: Vec<AppId>,
     /// True when the L0 case (`cargo test --workspace`, once, locally) is selected.
     pub l0: bool,
-    /// The steps, in order.
-    pub steps: Vec<Step>,
+    /// The stages, in order.
+    pub stages: Vec<Stage>,
     /// States skipped as not applicable.
     pub not_applicable: Vec<NotApplicable>,
 }
@@ -97,15 +97,15 @@ pub fn l0_name() -> CaseName {
 impl Plan {
     /// Every node case, in run order.
     pub fn cases(&self) -> Vec<&Case> {
-        self.steps
+        self.stages
             .iter()
             .flat_map(|s| match s {
-                Step::Setup(_) => Vec::new(),
-                Step::Concurrent(c)
-                | Step::DaemonRestart(c)
-                | Step::Reboot(c)
-                | Step::StoppedSurvives(c) => c.iter().collect(),
-                Step::Alone(c) => vec![c],
+                Stage::Setup(_) => Vec::new(),
+                Stage::Concurrent(c)
+                | Stage::DaemonRestart(c)
+                | Stage::Reboot(c)
+                | Stage::StoppedSurvives(c) => c.iter().collect(),
+                Stage::Alone(c) => vec![c],
             })
             .collect()
     }
@@ -231,7 +231,7 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
             .collect()
     };
 
-    let mut steps = Vec::new();
+    let mut stages = Vec::new();
     if !chosen.is_empty() {
         // An app whose UI a companion serves needs the companion installed for its ui case.
         let mut to_install: Vec<AppId> = chosen.keys().map(|a| (*a).clone()).collect();
@@ -240,7 +240,7 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
                 to_install.extend(servers(by_id[*app]).cloned());
             }
         }
-        steps.push(Step::Setup(install_order(&to_install, &by_id)?));
+        stages.push(Stage::Setup(install_order(&to_install, &by_id)?));
     }
     for group in [
         &[Check::Present][..],
@@ -248,13 +248,13 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
     ] {
         let cases = of_checks(group);
         if !cases.is_empty() {
-            steps.push(Step::Concurrent(cases));
+            stages.push(Stage::Concurrent(cases));
         }
     }
     let contract = api_contract_case();
     if sel.apps.is_empty() && layers.contains(&Layer::L1) && sel.matches(&contract.name.to_string())
     {
-        steps.push(Step::Alone(contract));
+        stages.push(Stage::Alone(contract));
     }
     for c in of_checks(&[
         Check::Stop,
@@ -266,32 +266,32 @@ pub fn plan(suites: &[Suite], sel: &Selection) -> Result<Plan, Error> {
         Check::Reinstall,
         Check::Journey,
     ]) {
-        steps.push(Step::Alone(c));
+        stages.push(Stage::Alone(c));
     }
     let dr = of_checks(&[Check::DaemonRestart]);
     if !dr.is_empty() {
-        steps.push(Step::DaemonRestart(dr));
+        stages.push(Stage::DaemonRestart(dr));
     }
     let rb = of_checks(&[Check::Reboot]);
     if !rb.is_empty() {
-        steps.push(Step::Reboot(rb));
+        stages.push(Stage::Reboot(rb));
     }
     let ss = of_checks(&[Check::StoppedSurvives]);
     if !ss.is_empty() {
-        steps.push(Step::StoppedSurvives(ss));
+        stages.push(Stage::StoppedSurvives(ss));
     }
     let l0 = layers.contains(&Layer::L0) && sel.matches(&l0_name().to_string());
     Ok(Plan {
         apps,
         l0,
-        steps,
+        stages,
         not_applicable,
     })
 }
 
 /// Adds one L5 case per chaos scenario and one L6 case per KPI cell the selection asks for (one
 /// about an app only when that app is selected or none is), each alone on its node after every
-/// other step. Scenarios and cells judge or disturb the whole catalog, so setup then installs
+/// other stage. Scenarios and cells judge or disturb the whole catalog, so setup then installs
 /// every app.
 pub fn with_chaos_and_perf(
     mut p: Plan,
@@ -338,12 +338,12 @@ pub fn with_chaos_and_perf(
     }
     let by_id: BTreeMap<&AppId, &Suite> = suites.iter().map(|s| (&s.app, s)).collect();
     let all: Vec<AppId> = by_id.keys().map(|a| (*a).clone()).collect();
-    let setup = Step::Setup(install_order(&all, &by_id)?);
-    match p.steps.first_mut() {
-        Some(first @ Step::Setup(_)) => *first = setup,
-        _ => p.steps.insert(0, setup),
+    let setup = Stage::Setup(install_order(&all, &by_id)?);
+    match p.stages.first_mut() {
+        Some(first @ Stage::Setup(_)) => *first = setup,
+        _ => p.stages.insert(0, setup),
     }
-    p.steps.extend(cases.into_iter().map(Step::Alone));
+    p.stages.extend(cases.into_iter().map(Stage::Alone));
     Ok(p)
 }
 
@@ -444,18 +444,18 @@ pub(crate) mod tests {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        p.steps
+        p.stages
             .iter()
             .map(|s| match s {
-                Step::Setup(a) => format!(
+                Stage::Setup(a) => format!(
                     "setup {}",
                     a.iter().map(AppId::as_str).collect::<Vec<_>>().join(" ")
                 ),
-                Step::Concurrent(c) => format!("concurrent {}", names(c)),
-                Step::Alone(c) => format!("alone {}", c.name),
-                Step::DaemonRestart(c) => format!("daemon-restart {}", names(c)),
-                Step::Reboot(c) => format!("reboot {}", names(c)),
-                Step::StoppedSurvives(c) => format!("stopped-survives {}", names(c)),
+                Stage::Concurrent(c) => format!("concurrent {}", names(c)),
+                Stage::Alone(c) => format!("alone {}", c.name),
+                Stage::DaemonRestart(c) => format!("daemon-restart {}", names(c)),
+                Stage::Reboot(c) => format!("reboot {}", names(c)),
+                Stage::StoppedSurvives(c) => format!("stopped-survives {}", names(c)),
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -526,9 +526,9 @@ stopped-survives L3::lab-chain::stopped-survives L3::lab-wallet::stopped-survive
     #[test]
     fn state_changing_cases_are_never_grouped() {
         let p = plan(&suites(), &sel(&[], &[], None)).unwrap();
-        for step in &p.steps {
-            if let Step::Concurrent(cases) = step {
-                assert!(cases.iter().all(|c| !c.check.changes_node()), "{step:?}");
+        for stage in &p.stages {
+            if let Stage::Concurrent(cases) = stage {
+                assert!(cases.iter().all(|c| !c.check.changes_node()), "{stage:?}");
             }
         }
         assert_eq!(
@@ -670,7 +670,7 @@ L2::mempool::ui: /app/mempool/api/v1/backend-info
         );
         let p = plan(&suites(), &sel(&[], &[], Some("cargo-test"))).unwrap();
         assert_eq!(p.list(), "L0::workspace::cargo-test: test\n");
-        assert!(p.steps.is_empty());
+        assert!(p.stages.is_empty());
     }
 
     #[test]

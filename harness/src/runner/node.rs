@@ -1,4 +1,4 @@
-//! One node's run: every iteration's steps in plan order, cases timed out and judged.
+//! One node's run: every iteration's stages in plan order, cases timed out and judged.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -15,7 +15,7 @@ use crate::{
     checks::{self, NodeCtx, capture},
     fleet::Node,
     model::{AppId, CaseName, Check, Iteration, Outcome},
-    plan::{Case, Step},
+    plan::{Case, Stage},
     reporter::{CaseId, EventKind, Timestamp},
     transport::{HttpClient, RouteGuard, SshConfig, SshPool},
 };
@@ -117,7 +117,7 @@ async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
         Check::ApiContract | Check::Chaos | Check::Perf | Check::Journey => {
             unreachable!("judged above")
         }
-        // Node-level actions are judged together in their step.
+        // Node-level actions are judged together in their stage.
         Check::DaemonRestart | Check::Reboot | Check::StoppedSurvives => Err(Outcome::Error(
             "node-level check run as a single case".into(),
         )),
@@ -130,10 +130,10 @@ async fn judge(ctx: &NodeCtx, spec: &RunSpec, case: &Case) -> Outcome {
 async fn restore_after(ctx: &NodeCtx, spec: &RunSpec, outcome: Outcome) -> Outcome {
     let order: Vec<AppId> = spec
         .plan
-        .steps
+        .stages
         .iter()
         .find_map(|s| match s {
-            Step::Setup(order) => Some(order.clone()),
+            Stage::Setup(order) => Some(order.clone()),
             _ => None,
         })
         .unwrap_or_default();
@@ -377,16 +377,16 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         }
         let mut done: HashMap<CaseName, Outcome> = HashMap::new();
         let mut setup_failed = BTreeMap::new();
-        for step in &spec.plan.steps {
+        for stage in &spec.plan.stages {
             if spec.cancel.is_cancelled() {
                 break 'iterations;
             }
-            match step {
-                Step::Setup(order) => {
+            match stage {
+                Stage::Setup(order) => {
                     let (failed, _log) = capture(checks::setup(&ctx, order, &spec.suites)).await;
                     setup_failed = failed;
                 }
-                Step::Concurrent(cases) => {
+                Stage::Concurrent(cases) => {
                     let mut set = JoinSet::new();
                     let mut by_task = HashMap::new();
                     for c in cases {
@@ -405,22 +405,22 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
                         done.insert(name, o);
                     }
                 }
-                Step::Alone(c) => {
+                Stage::Alone(c) => {
                     let (name, o) = run
                         .clone()
                         .run_case(c.clone(), blocked(c, &done, &setup_failed))
                         .await;
                     done.insert(name, o);
                 }
-                Step::DaemonRestart(cases) => {
+                Stage::DaemonRestart(cases) => {
                     run.node_action(cases, &mut done, &setup_failed, NodeAction::DaemonRestart)
                         .await
                 }
-                Step::Reboot(cases) => {
+                Stage::Reboot(cases) => {
                     run.node_action(cases, &mut done, &setup_failed, NodeAction::Reboot)
                         .await
                 }
-                Step::StoppedSurvives(cases) => {
+                Stage::StoppedSurvives(cases) => {
                     run.node_action(cases, &mut done, &setup_failed, NodeAction::StoppedSurvives)
                         .await
                 }
