@@ -13,6 +13,8 @@ use tokio::{
 /// What the server answers for a path: status, content type, body.
 fn route(path: &str) -> (u16, &'static str, &'static str) {
     match path {
+        "/plain/" | "/sandboxed/" => (200, "text/html", "<!doctype html><p>app</p>"),
+        "/rpc" => (200, "application/json", ""),
         "/good/" => (
             200,
             "text/html",
@@ -58,8 +60,26 @@ async fn serve() -> SocketAddr {
                 let head = String::from_utf8_lossy(&buf[..n]);
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
                 let (status, ctype, body) = route(&path);
+                let (ctype, body) = if path == "/rpc" {
+                    // Says which origin called; no CORS header, as the orchestrator sends none.
+                    let origin = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Origin: ").or(l.strip_prefix("origin: ")))
+                        .unwrap_or("none");
+                    (
+                        "application/json",
+                        format!("{{\"result\":\"ran\",\"origin\":\"{origin}\"}}"),
+                    )
+                } else {
+                    (ctype, body.to_owned())
+                };
+                let csp = if path == "/sandboxed/" {
+                    "Content-Security-Policy: sandbox allow-scripts allow-forms\r\n"
+                } else {
+                    ""
+                };
                 let reply = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\n{csp}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = s.write_all(reply.as_bytes()).await;
@@ -181,6 +201,23 @@ async fn drives_real_chromium_and_sees_what_a_page_does_wrong() {
         std::fs::read_to_string(&ev.steps).unwrap(),
         format!("open {base}/bad/")
     );
+
+    // A page's own script POSTing to the server: same origin, it reads the answer; from a page
+    // the server sandboxes (an opaque origin, as the orchestrator's proxy makes app pages), the
+    // request says `Origin: null` and the page cannot read what came back. Neither is a finding.
+    let mut page = Page::new(&chrome);
+    page.open(&format!("{base}/plain/")).await.unwrap();
+    let rpc = format!("{base}/rpc");
+    assert_eq!(
+        page.forge_post(&rpc, "{}").await.unwrap(),
+        format!("answered 200 {{\"result\":\"ran\",\"origin\":\"{base}\"}}")
+    );
+    page.open(&format!("{base}/sandboxed/")).await.unwrap();
+    assert_eq!(
+        page.forge_post(&rpc, "{}").await.unwrap(),
+        "failed: TypeError: Failed to fetch"
+    );
+    assert_eq!(page.look(None).await.unwrap(), &[]);
 
     chrome.quit().await;
     // Nothing of the browser is left: no process names the profile, which is gone.

@@ -254,6 +254,30 @@ impl<'a> Page<'a> {
         Ok(status)
     }
 
+    /// Runs `fetch(url, POST body as JSON, with the page's credentials)` in the page shown, as one
+    /// of its own scripts would, and returns what came of it: `answered <status> <body>` or
+    /// `failed: <error>`. The browser's log lines about the call are the point here, not findings.
+    pub async fn forge_post(&mut self, url: &str, body: &str) -> Result<String, BrowserError> {
+        let what = format!("POST {url} from the page's own script");
+        self.step(what.clone());
+        let _ = self.look(None).await?;
+        let seen = self.findings.len();
+        let script = "const done = arguments[arguments.length - 1];\
+            fetch(arguments[0], {method: 'POST', credentials: 'include',\
+              headers: {'Content-Type': 'application/json'}, body: arguments[1]})\
+              .then(r => r.text().then(t => done('answered ' + r.status + ' ' + t)))\
+              .catch(e => done('failed: ' + e));";
+        let args = vec![serde_json::json!(url), serde_json::json!(body)];
+        let r = self.chrome.session.execute_async(script, args).await;
+        let v = r.map_err(|e| Self::failed(&what, e))?;
+        let outcome = v
+            .convert::<String>()
+            .unwrap_or_else(|_| v.json().to_string());
+        let _ = self.look(None).await?;
+        self.findings.truncate(seen);
+        Ok(outcome)
+    }
+
     /// Reads the browser log since the last look and, when `prefix` is set (a proxied app's
     /// page), the page's sub-resources; returns the findings so far.
     pub async fn look(&mut self, prefix: Option<&str>) -> Result<&[Finding], BrowserError> {

@@ -215,6 +215,32 @@ async fn run_step(
             }
             ctx.note(&format!("{path} answered {status} (0: did not load)"));
         }
+        Step::ForgeStop => {
+            let body = serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "method": "package.stop",
+                "params": {"id": suite.app.as_str()},
+            });
+            let outcome = page
+                .forge_post(&format!("{base}/rpc"), &body.to_string())
+                .await?;
+            ctx.note(&format!("the page's package.stop: {outcome}"));
+            if outcome.contains("\"result\"") {
+                return Err(StepFailure::Fail(format!(
+                    "a script of the app's page called package.stop: {outcome}"
+                )));
+            }
+            let st = ctx.status(&suite.app).await.map_err(|o| match o {
+                Outcome::Fail(m) => StepFailure::Fail(m),
+                Outcome::Error(m) | Outcome::Skipped(m) => StepFailure::Error(m),
+                Outcome::Pass => StepFailure::Error("no status".into()),
+            })?;
+            if st.state != crate::api::AppState::Running {
+                return Err(StepFailure::Fail(format!(
+                    "after the page's forged package.stop {} is {:?}",
+                    suite.app, st.state
+                )));
+            }
+        }
     }
     Ok(())
 }

@@ -108,6 +108,10 @@ pub enum Step {
     },
     /// The orchestrator path no longer loads: it answers >= 400 or fails.
     Gone(String),
+    /// A script of the page shown (a proxied app's) calls `package.stop` of this app on the
+    /// orchestrator's `/rpc` with whatever credentials the browser would send: it must not
+    /// work, and the app must still run.
+    ForgeStop,
 }
 
 impl fmt::Display for Step {
@@ -128,6 +132,7 @@ impl fmt::Display for Step {
                 write!(f, "wait {} s for {css} {text:?}", deadline.as_secs())
             }
             Step::Gone(p) => write!(f, "{p} no longer loads"),
+            Step::ForgeStop => f.write_str("the page's script cannot stop the app"),
         }
     }
 }
@@ -160,6 +165,8 @@ pub struct WireStep {
     pub expect: Option<Spanned<String>>,
     /// `gone = "/app/<id>/"`.
     pub gone: Option<Spanned<String>>,
+    /// `forge_stop = true`.
+    pub forge_stop: Option<Spanned<bool>>,
     /// The text of `refused`, `type`, `wait`, `expect`.
     pub text: Option<Spanned<String>>,
     /// The deadline of `wait`.
@@ -189,13 +196,14 @@ pub fn step(index: usize, w: &Spanned<WireStep>) -> Result<Step, Refusal> {
     name(s.wait.is_some(), "wait");
     name(s.expect.is_some(), "expect");
     name(s.gone.is_some(), "gone");
+    name(s.forge_stop.is_some(), "forge_stop");
     let [action] = actions[..] else {
         return Err((
             w.span(),
             format!("journey[{index}]"),
             format!(
                 "a step has exactly one of login, open, dashboard, refused, open_ui, click, type, \
-                 wait, expect, gone (this one has {})",
+                 wait, expect, gone, forge_stop (this one has {})",
                 if actions.is_empty() {
                     "none".into()
                 } else {
@@ -318,6 +326,10 @@ pub fn step(index: usize, w: &Spanned<WireStep>) -> Result<Step, Refusal> {
             text: text(false)?,
             deadline: Duration::ZERO,
         },
+        "forge_stop" => {
+            yes(s.forge_stop.as_ref().expect("named"), "forge_stop")?;
+            Step::ForgeStop
+        }
         _ => Step::Gone(path(s.gone.as_ref().expect("named"), "gone")?),
     })
 }

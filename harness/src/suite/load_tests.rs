@@ -795,7 +795,8 @@ fn a_journey_is_its_steps_in_order() {
          [[journey]]\nwait = \"body\"\ntext = \"Height: \"\ndeadline_secs = 20\n\
          [[journey]]\nexpect = \"h1\"\n\
          [[journey]]\nopen = \"/\"\n\
-         [[journey]]\ngone = \"/app/lab-chain/\"\n"
+         [[journey]]\ngone = \"/app/lab-chain/\"\n\
+         [[journey]]\nforge_stop = true\n"
     );
     assert_eq!(
         ok(&text).journey,
@@ -824,6 +825,7 @@ fn a_journey_is_its_steps_in_order() {
             },
             Step::Open("/".into()),
             Step::Gone("/app/lab-chain/".into()),
+            Step::ForgeStop,
         ]
     );
     assert_eq!(ok(&format!("{BASE}{PROBES}")).journey, []);
@@ -838,7 +840,7 @@ fn refuses_a_journey_step_naming_its_line_and_key() {
             "click = \"a\"\nopen = \"/\"\n",
             "journey[1]",
             "a step has exactly one of login, open, dashboard, refused, open_ui, click, type, \
-             wait, expect, gone (this one has open, click)",
+             wait, expect, gone, forge_stop (this one has open, click)",
         ),
         (
             "dashboard = \"reboot\"\n",
