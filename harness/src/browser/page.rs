@@ -256,7 +256,8 @@ impl<'a> Page<'a> {
 
     /// Runs `fetch(url, POST body as JSON, with the page's credentials)` in the page shown, as one
     /// of its own scripts would, and returns what came of it: `answered <status> <body>` or
-    /// `failed: <error>`. The browser's log lines about the call are the point here, not findings.
+    /// `failed: <error>`. The browser's log lines and the resource entry of the call are the point
+    /// here, not findings.
     pub async fn forge_post(&mut self, url: &str, body: &str) -> Result<String, BrowserError> {
         let what = format!("POST {url} from the page's own script");
         self.step(what.clone());
@@ -265,8 +266,9 @@ impl<'a> Page<'a> {
         let script = "const done = arguments[arguments.length - 1];\
             fetch(arguments[0], {method: 'POST', credentials: 'include',\
               headers: {'Content-Type': 'application/json'}, body: arguments[1]})\
-              .then(r => r.text().then(t => done('answered ' + r.status + ' ' + t)))\
-              .catch(e => done('failed: ' + e));";
+              .then(r => r.text().then(t => 'answered ' + r.status + ' ' + t))\
+              .catch(e => 'failed: ' + e)\
+              .then(outcome => { performance.clearResourceTimings(); done(outcome); });";
         let args = vec![serde_json::json!(url), serde_json::json!(body)];
         let r = self.chrome.session.execute_async(script, args).await;
         let v = r.map_err(|e| Self::failed(&what, e))?;
