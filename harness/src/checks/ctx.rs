@@ -237,6 +237,35 @@ impl NodeCtx {
         }
     }
 
+    /// The failure of a start count: what podman and systemd recorded for `app` since `since`
+    /// (each start event's time and container, the unit's and the manager's journal lines), so a
+    /// rare double start can be told from a crash restart or a reload without rerunning.
+    pub async fn wrong_starts(&self, app: &AppId, since: &str, what: String) -> Outcome {
+        let events = self
+            .podman(&format!(
+                "events --stream=false --since {} --filter {} --format '{{{{.Time}}}} {{{{.Status}}}} {{{{.ID}}}}'",
+                quote(since),
+                quote(&format!("container={app}"))
+            ))
+            .await;
+        let journal = self
+            .sh(&format!(
+                "journalctl --no-pager -o short-precise --since @{} | grep -E {} | tail -n 30 | cut -c1-220",
+                quote(since),
+                quote(&format!("{app}|Reloading|protocol"))
+            ))
+            .await;
+        let text = |r: CheckResult<CmdOutput>| match r {
+            Ok(o) => o.stdout.trim_end().to_owned(),
+            Err(e) => format!("(not read: {e:?})"),
+        };
+        Outcome::Fail(format!(
+            "{what}\npodman events since {since}:\n{}\njournal since then:\n{}",
+            text(events),
+            text(journal)
+        ))
+    }
+
     /// The reconciler's counters from `server.metrics`: ticks begun (when the API reports them)
     /// and ticks finished.
     async fn ticks(&self) -> CheckResult<(Option<u64>, u64)> {

@@ -151,10 +151,11 @@ pub async fn start(
     healthy_and_answering(ctx, suite).await?;
     let starts = ctx.starts_since(&suite.app, &since, 1).await?;
     if starts != 1 {
-        return Err(fail(format!(
+        let what = format!(
             "podman started {} {starts} times for one package.start",
             suite.app
-        )));
+        );
+        return Err(ctx.wrong_starts(&suite.app, &since, what).await);
     }
     let mut stopped = Vec::new();
     for d in installed_dependents(ctx, suite, suites).await? {
@@ -208,10 +209,11 @@ pub async fn restart(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
     healthy_and_answering(ctx, suite).await?;
     let starts = ctx.starts_since(&suite.app, &since, 1).await?;
     if starts != 1 {
-        return Err(fail(format!(
+        let what = format!(
             "podman started {} {starts} times for one package.restart",
             suite.app
-        )));
+        );
+        return Err(ctx.wrong_starts(&suite.app, &since, what).await);
     }
     ctx.reconcile_now().await?;
     let later = expect_state(

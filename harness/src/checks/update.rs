@@ -108,10 +108,11 @@ async fn apply(
         .starts_since(app, &since, usize::from(want_change))
         .await?;
     if starts != usize::from(want_change) {
-        return Err(fail(format!(
+        let what = format!(
             "{what}: podman started {app} {starts} times, expected {}",
             usize::from(want_change)
-        )));
+        );
+        return Err(ctx.wrong_starts(app, &since, what).await);
     }
     Ok((r, after))
 }
