@@ -52,14 +52,17 @@ impl QuadletBackend {
         match result {
             // systemd refuses a start with result 'resources' ("Failed to spawn executor") when
             // it races the removal of the unit's previous cgroup right after a stop; seen in
-            // nested containers. The start never ran, so one more attempt is safe and counted.
+            // nested containers. The start never ran (a restart's stop did), so one more start
+            // is safe and counted. A start, never the verb again: the unit's own `Restart=` may
+            // already be bringing it up, and `start` joins that, where a second restart would
+            // stop the container systemd had just started (two starts for one operation).
             Err(e) if verb != "stop" && e.to_string().contains("unavailable resources") => {
                 crate::log::warn(format!(
-                    "{verb} {unit}: systemd had no resources; once more"
+                    "{verb} {unit}: systemd had no resources; start once more"
                 ));
                 std::thread::sleep(std::time::Duration::from_millis(250));
                 self.cmd
-                    .run(Program::Systemctl, &["--user", verb, &unit])
+                    .run(Program::Systemctl, &["--user", "start", &unit])
                     .map(drop)
             }
             // An operator's start is not a crash loop: systemd's start limit (5 in 10 s) counts
@@ -468,6 +471,36 @@ mod tests {
             [
                 "systemctl --user start web.service",
                 "systemctl --user reset-failed web.service",
+                "systemctl --user start web.service"
+            ]
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_restart_systemd_could_not_spawn_is_finished_with_a_start_not_a_second_restart() {
+        let first = std::sync::atomic::AtomicBool::new(true);
+        let no_resources = RecordingExecutor::answering(move |_, args| {
+            let restart = args.get(1).map(String::as_str) == Some("restart");
+            let refuse = restart && first.swap(false, std::sync::atomic::Ordering::SeqCst);
+            CommandOutput {
+                success: !refuse,
+                stdout: String::new(),
+                stderr: if refuse {
+                    "Job for web.service failed because of unavailable resources or another system error.".into()
+                } else {
+                    String::new()
+                },
+            }
+        });
+        let (b, exec, dir) = setup("resources", no_resources);
+        std::fs::create_dir_all(dir.join("units")).unwrap();
+        std::fs::write(dir.join("units/web.container"), web_unit(true)).unwrap();
+        b.restart(&id("web")).unwrap();
+        assert_eq!(
+            exec.calls(),
+            [
+                "systemctl --user restart web.service",
                 "systemctl --user start web.service"
             ]
         );
