@@ -437,6 +437,35 @@ async fn a_silent_command_times_out_at_its_deadline() {
 }
 
 #[tokio::test]
+async fn a_command_with_its_own_budget_times_out_at_it_and_dropped_sessions_are_not_reused() {
+    let sshd = Sshd::start();
+    let pool = SshPool::new(cfg(&sshd, sshd.known_hosts.clone()), 1);
+    let start = Instant::now();
+    let e = pool
+        .exec_within("sleep 30", Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, TransportError::Timeout { secs: 1, .. }),
+        "{e:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(1 + 4),
+        "{:?}",
+        start.elapsed()
+    );
+    let first = pool.exec("echo $PPID").await.unwrap().stdout;
+    assert_eq!(
+        pool.exec("echo $PPID").await.unwrap().stdout,
+        first,
+        "pooled"
+    );
+    pool.drop_idle();
+    let fresh = pool.exec("echo $PPID").await.unwrap().stdout;
+    assert_ne!(fresh, first, "a dropped session was used again");
+}
+
+#[tokio::test]
 async fn ten_mib_of_stderr_completes_capped_with_a_note() {
     let sshd = Sshd::start();
     let pool = SshPool::new(cfg(&sshd, sshd.known_hosts.clone()), 1);

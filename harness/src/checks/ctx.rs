@@ -131,6 +131,19 @@ impl NodeCtx {
     /// Runs a command as the SSH user (root in the lab), capturing it.
     pub async fn sh(&self, cmd: &str) -> CheckResult<CmdOutput> {
         let out = self.ssh.exec(cmd).await?;
+        self.note_cmd(cmd, &out);
+        Ok(out)
+    }
+
+    /// [`NodeCtx::sh`] within `budget` (a connect included): for polling a node that may be
+    /// gone.
+    pub async fn sh_within(&self, cmd: &str, budget: Duration) -> CheckResult<CmdOutput> {
+        let out = self.ssh.exec_within(cmd, budget).await?;
+        self.note_cmd(cmd, &out);
+        Ok(out)
+    }
+
+    fn note_cmd(&self, cmd: &str, out: &CmdOutput) {
         self.note(&format!(
             "$ {cmd}\n[exit {}] {}{}",
             out.status,
@@ -141,7 +154,6 @@ impl NodeCtx {
                 format!("\n[stderr] {}", out.stderr.trim_end())
             }
         ));
-        Ok(out)
     }
 
     async fn uid(&self) -> CheckResult<u32> {

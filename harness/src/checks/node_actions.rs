@@ -24,6 +24,10 @@ use crate::{
 /// How long a node may take to answer SSH and the orchestrator after a reboot.
 const NODE_BUDGET: Duration = Duration::from_secs(120);
 
+/// How often a rebooting node is asked for its boot id, and how long one attempt may take.
+const REBOOT_POLL: Duration = Duration::from_millis(250);
+const REBOOT_ATTEMPT: Duration = Duration::from_secs(1);
+
 async fn wait_orchestrator(ctx: &NodeCtx, budget: Duration) -> CheckResult<()> {
     let start = Instant::now();
     loop {
@@ -89,31 +93,45 @@ pub async fn restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
 }
 
 /// Reboots the node and waits for SSH and the orchestrator; proves the node really rebooted
-/// (its boot id changed). Returns when the reboot began.
+/// (it answers with another boot id). Returns when the reboot began.
+///
+/// The node is asked for its boot id every [`REBOOT_POLL`] from the moment the reboot is sent,
+/// each attempt within [`REBOOT_ATTEMPT`]: while it shuts down it still answers with the old
+/// one, while it is gone the attempt fails within a second, and the first answer with a new id
+/// is the node back. (A fixed 5 s wait, 2 s polls and TCP's own SYN retries were most of the
+/// time of a lab reboot, which takes about 3 s.)
 pub async fn reboot_node(ctx: &NodeCtx) -> CheckResult<Instant> {
     let boot = ctx.boot_id().await?;
     let start = Instant::now();
     // The session dies with the node: an error here is expected, not a result.
     let _ = ctx.sh("systemctl reboot").await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
     loop {
-        match ctx.sh("true").await {
-            Ok(_) => break,
-            Err(e) if start.elapsed() >= NODE_BUDGET => {
-                return Err(Outcome::Error(format!(
+        tokio::time::sleep(REBOOT_POLL).await;
+        // Each attempt on a fresh session: one kept from the old boot may hang to its deadline.
+        ctx.ssh.drop_idle();
+        let answer = ctx
+            .sh_within("cat /proc/sys/kernel/random/boot_id", REBOOT_ATTEMPT)
+            .await;
+        let now = match &answer {
+            Ok(out) if out.status == 0 => out.stdout.trim(),
+            _ => "",
+        };
+        if !now.is_empty() && now != boot {
+            break;
+        }
+        if start.elapsed() >= NODE_BUDGET {
+            return Err(match answer {
+                Err(e) => Outcome::Error(format!(
                     "node not back over ssh after {}s: {}",
                     NODE_BUDGET.as_secs(),
                     e.message()
-                )));
-            }
-            Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+                )),
+                Ok(_) => Outcome::Fail(format!(
+                    "the node did not reboot: boot id still {boot} after {}s",
+                    NODE_BUDGET.as_secs()
+                )),
+            });
         }
-    }
-    let now = ctx.boot_id().await?;
-    if now == boot {
-        return Err(Outcome::Fail(format!(
-            "the node did not reboot: boot id still {boot}"
-        )));
     }
     wait_orchestrator(ctx, NODE_BUDGET.saturating_sub(start.elapsed())).await?;
     Ok(start)

@@ -119,8 +119,30 @@ impl SshPool {
         }
     }
 
+    /// Closes every idle session: the node is going away (a reboot), and a session kept from
+    /// before would cost a command its whole budget to find out.
+    pub fn drop_idle(&self) {
+        self.shared
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Runs a shell command on the node within `command_timeout`.
     pub async fn exec(&self, command: &str) -> Result<CmdOutput, TransportError> {
+        self.exec_within(command, self.shared.cfg.command_timeout)
+            .await
+    }
+
+    /// Runs a shell command on the node within `budget` (a connect included): for polling a
+    /// node that may be gone, where one long connect would sit out TCP's SYN retries (1, 3,
+    /// 7 s) after the node is back.
+    pub async fn exec_within(
+        &self,
+        command: &str,
+        budget: Duration,
+    ) -> Result<CmdOutput, TransportError> {
         let cfg = &self.shared.cfg;
         let gone = |reason: String| TransportError::Disconnected {
             node: cfg.node.clone(),
@@ -139,18 +161,18 @@ impl SshPool {
         std::thread::Builder::new()
             .name(format!("ssh-{}", cfg.node))
             .spawn(move || {
-                let _ = tx.send(shared.run(&owned));
+                let _ = tx.send(shared.run(&owned, budget));
             })
             .map_err(|e| gone(format!("failed to start an ssh thread: {e}")))?;
-        match tokio::time::timeout(cfg.command_timeout + ABANDON_AFTER, rx).await {
+        match tokio::time::timeout(budget + ABANDON_AFTER, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(gone("the ssh thread stopped".into())),
-            Err(_) => Err(timeout(cfg, command, "its session was abandoned")),
+            Err(_) => Err(timeout(cfg, budget, command, "its session was abandoned")),
         }
     }
 }
 
-fn timeout(cfg: &SshConfig, command: &str, then: &str) -> TransportError {
+fn timeout(cfg: &SshConfig, budget: Duration, command: &str, then: &str) -> TransportError {
     let shown: String = command.chars().take(200).collect();
     let more = if shown.len() < command.len() {
         "…"
@@ -159,7 +181,7 @@ fn timeout(cfg: &SshConfig, command: &str, then: &str) -> TransportError {
     };
     TransportError::Timeout {
         node: cfg.node.clone(),
-        secs: cfg.command_timeout.as_secs(),
+        secs: budget.as_secs(),
         what: format!("ssh command {shown:?}{more} ({then})"),
     }
 }
@@ -173,9 +195,9 @@ enum Stop {
 }
 
 impl Shared {
-    fn run(&self, command: &str) -> Result<CmdOutput, TransportError> {
+    fn run(&self, command: &str, budget: Duration) -> Result<CmdOutput, TransportError> {
         let cfg = &self.cfg;
-        let deadline = Instant::now() + cfg.command_timeout;
+        let deadline = Instant::now() + budget;
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let reused = pooled.is_some();
         let conn = match pooled {
@@ -200,7 +222,9 @@ impl Shared {
                 }
                 Ok(out)
             }
-            (Err(Stop::Deadline), _) => Err(timeout(cfg, command, "the channel was closed")),
+            (Err(Stop::Deadline), _) => {
+                Err(timeout(cfg, budget, command, "the channel was closed"))
+            }
             (Err(Stop::Failed(reason) | Stop::Stale(reason)), _) => {
                 Err(TransportError::Disconnected {
                     node: cfg.node.clone(),
