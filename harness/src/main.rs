@@ -330,8 +330,27 @@ fn previous_results(reports: &Path) -> Result<Results, Error> {
     })
 }
 
-/// Runs the plan through the reporter, then writes the reports. The first Ctrl-C stops starting
-/// cases (the running ones finish); a second stops waiting for them.
+/// The next stop signal's reason; pending forever when neither could be installed.
+async fn stop_signal(
+    interrupt: &mut Option<tokio::signal::unix::Signal>,
+    terminate: &mut Option<tokio::signal::unix::Signal>,
+) -> &'static str {
+    async fn next(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+        match s {
+            Some(s) => s.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+    tokio::select! {
+        Some(()) = next(interrupt) => "interrupted (Ctrl-C)",
+        Some(()) = next(terminate) => "terminated (SIGTERM)",
+        else => std::future::pending().await,
+    }
+}
+
+/// Runs the plan through the reporter, then writes the reports. The first Ctrl-C or SIGTERM stops
+/// starting cases (the running ones finish, and the node's browser is closed); a second stops
+/// waiting for them.
 fn execute(spec: RunSpec, mut reporter: Reporter, redactor: &Redactor) -> Result<i32, Error> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| Error::Io {
         path: "tokio runtime".into(),
@@ -340,8 +359,9 @@ fn execute(spec: RunSpec, mut reporter: Reporter, redactor: &Redactor) -> Result
     let cancel = spec.cancel.clone();
     let mut report_error: Option<Error> = None;
     rt.block_on(async {
-        let mut interrupt =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        let mut terminate = signal(SignalKind::terminate()).ok();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let runner = tokio::spawn(run(spec, tx));
         let mut take = |ev: &_| {
@@ -358,7 +378,7 @@ fn execute(spec: RunSpec, mut reporter: Reporter, redactor: &Redactor) -> Result
                     Some(ev) => take(&ev),
                     None => break,
                 },
-                Some(()) = async { match &mut interrupt { Some(s) => s.recv().await, None => None } } => {
+                why = stop_signal(&mut interrupt, &mut terminate) => {
                     if cancel.is_cancelled() {
                         eprintln!("harness: interrupted again: not waiting for the running cases");
                         runner.abort();
@@ -367,7 +387,7 @@ fn execute(spec: RunSpec, mut reporter: Reporter, redactor: &Redactor) -> Result
                         }
                         return;
                     }
-                    cancel.cancel("interrupted (Ctrl-C)");
+                    cancel.cancel(why);
                 }
             }
         }

@@ -202,6 +202,15 @@ async fn drives_real_chromium_and_sees_what_a_page_does_wrong() {
         format!("open {base}/bad/")
     );
 
+    // What a page logged after its journey (a dashboard's poll refused during another case's
+    // reboot) is set aside when the browser leaves it, so the next journey starts clean.
+    let mut page = Page::new(&chrome);
+    page.open(&format!("{base}/bad/")).await.unwrap();
+    assert!(page.leave().await.unwrap() >= 2);
+    let mut page = Page::new(&chrome);
+    page.open(&format!("{base}/good/")).await.unwrap();
+    assert_eq!(page.look(Some("/good/")).await.unwrap(), &[]);
+
     // A page's own script POSTing to the server: same origin, it reads the answer; from a page
     // the server sandboxes (an opaque origin, as the orchestrator's proxy makes app pages), the
     // request says `Origin: null` and the page cannot read what came back. Neither is a finding.

@@ -442,9 +442,20 @@ fn list_rerun_failed_lists_exactly_the_cases_that_did_not_pass_in_latest() {
 /// there, each iteration ends quickly in an error, so the run is long only by its iterations.
 #[test]
 fn sigint_cancels_a_json_run_and_still_writes_the_reports() {
+    signal_cancels_a_json_run("INT", "interrupted (Ctrl-C)");
+}
+
+/// The same for SIGTERM (what `timeout`, CI and systemd send): a run ended that way still
+/// writes its reports and closes its browsers, instead of dying with the cases in flight.
+#[test]
+fn sigterm_cancels_a_json_run_and_still_writes_the_reports() {
+    signal_cancels_a_json_run("TERM", "terminated (SIGTERM)");
+}
+
+fn signal_cancels_a_json_run(signal: &str, reason: &str) {
     use std::io::BufRead;
 
-    let dir = TempDir::new("sigint");
+    let dir = TempDir::new(&format!("sig{signal}"));
     let fleet = dir.0.join("fleet.toml");
     std::fs::write(
         &fleet,
@@ -495,7 +506,7 @@ fn sigint_cancels_a_json_run_and_still_writes_the_reports() {
         }
     }
     let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -511,7 +522,8 @@ fn sigint_cancels_a_json_run_and_still_writes_the_reports() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(e.kind, EventKind::RunCancelled { .. }))
+            .any(|e| matches!(&e.kind, EventKind::RunCancelled { reason: r } if r == reason)),
+        "no run-cancelled event saying {reason:?}"
     );
     assert!(matches!(
         events.last().unwrap().kind,

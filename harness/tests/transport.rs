@@ -266,9 +266,11 @@ async fn route_guard_blocks_ssh_and_http_when_the_lab_interface_is_missing() {
 }
 
 #[tokio::test]
-async fn lab_sockets_are_bound_to_the_lab_interface() {
+async fn lab_sockets_are_bound_to_the_lab_interface_without_nagle() {
     // Loopback's interface stands in for the lab bridge: the guard passes and every socket
-    // (SSH, HTTP, a probe's TCP) is bound to `lo` with SO_BINDTODEVICE.
+    // (SSH, HTTP, a probe's TCP) is bound to `lo` with SO_BINDTODEVICE. The guard's own
+    // sockets (SSH's, a probe's) send small writes at once (TCP_NODELAY); reqwest's do by
+    // default.
     let sshd = Sshd::start();
     let lo = RouteGuard::new(Some("lo".into()));
     let mut c = cfg(&sshd, sshd.known_hosts.clone());
@@ -293,14 +295,17 @@ async fn lab_sockets_are_bound_to_the_lab_interface() {
         .await
         .unwrap();
     assert_eq!(bound_device(s.as_raw_fd()), "lo");
+    assert!(s.nodelay().unwrap());
     let s = lo
         .connect("loop", srv.addr, Duration::from_secs(5))
         .unwrap();
     assert_eq!(bound_device(s.as_raw_fd()), "lo");
+    assert!(s.nodelay().unwrap());
     let s = RouteGuard::new(None)
         .connect("loop", srv.addr, Duration::from_secs(5))
         .unwrap();
     assert_eq!(bound_device(s.as_raw_fd()), "");
+    assert!(s.nodelay().unwrap());
 }
 
 /// The interface a socket is bound to (SO_BINDTODEVICE), empty when none.

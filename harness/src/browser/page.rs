@@ -280,6 +280,21 @@ impl<'a> Page<'a> {
         Ok(outcome)
     }
 
+    /// Leaves whatever page the browser shows for `about:blank` and sets aside the browser log
+    /// so far, returning how many entries that was. Between journeys the browser stays on the
+    /// last journey's page, whose dashboard keeps polling `/rpc`: during another case's daemon
+    /// restart or reboot those polls fail, and their log entries belong to no journey (they
+    /// were once reported as the next journey's first step failing). Called before a journey,
+    /// so it starts clean, and after one, so no page polls the node while other cases run.
+    pub async fn leave(&mut self) -> Result<usize, BrowserError> {
+        let r = self.chrome.session.goto("about:blank").await;
+        r.map_err(|e| Self::failed("open about:blank", e))?;
+        let log = self.chrome.session.browser_log().await;
+        Ok(log
+            .map_err(|e| Self::failed("read the browser log", e))?
+            .len())
+    }
+
     /// Reads the browser log since the last look and, when `prefix` is set (a proxied app's
     /// page), the page's sub-resources; returns the findings so far.
     pub async fn look(&mut self, prefix: Option<&str>) -> Result<&[Finding], BrowserError> {

@@ -2,6 +2,8 @@
 //! `container-list` entry) against what podman says, both ways. Every state transition is
 //! judged through here, so the orchestrator can never claim a state the runtime does not have.
 
+use std::task::Poll;
+
 use super::{CheckResult, NodeCtx, ctx::Inspected};
 use crate::{
     api::{AppState, Health},
@@ -134,6 +136,50 @@ pub async fn expect_state(
     }
 }
 
+/// [`expect_state`] for several apps at once (their reads are independent round trips, so a
+/// five-app stack is judged in about the time of one): each app's [`Seen`] in the given order,
+/// or the first app's failure in that order, whichever finished first.
+pub async fn expect_states<'a>(
+    ctx: &NodeCtx,
+    apps: impl IntoIterator<Item = &'a AppId>,
+    want: AppState,
+    when: &str,
+) -> CheckResult<Vec<Seen>> {
+    let judged: Vec<_> = apps
+        .into_iter()
+        .map(|a| expect_state(ctx, a, want, when))
+        .collect();
+    all(judged).await.into_iter().collect()
+}
+
+/// Runs the futures at once on the awaiting task and yields their outputs in the given order (a
+/// `join_all`; the futures borrow the case's context, so they cannot be spawned).
+pub fn all<F: Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> impl Future<Output = Vec<F::Output>> {
+    let mut running: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut done: Vec<Option<F::Output>> = running.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut pending = false;
+        for (slot, out) in running.iter_mut().zip(done.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(done.drain(..).flatten().collect())
+        }
+    })
+}
+
 /// Whether each of `apps` is stopped, per the orchestrator's `container-list` and podman, read
 /// once for all of them: `None` when it is, or why it is not. For judging many apps at a time.
 pub async fn stopped_all(
@@ -181,6 +227,29 @@ mod tests {
             running,
             started_at: "t".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn all_runs_the_futures_at_once_and_keeps_their_order() {
+        // Each waits for the next one's turn: run one after another, the first would never end.
+        let (tx, rx) = tokio::sync::watch::channel(2usize);
+        let tx = std::sync::Arc::new(tx);
+        let wait = |me: usize| {
+            let (tx, mut rx) = (tx.clone(), rx.clone());
+            async move {
+                rx.wait_for(|t| *t == me).await.unwrap();
+                tx.send(me.wrapping_sub(1)).unwrap();
+                me * 10
+            }
+        };
+        let got = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            all([wait(0), wait(1), wait(2)]),
+        )
+        .await
+        .expect("the futures ran one after another");
+        assert_eq!(got, [0, 10, 20]);
+        assert!(all(Vec::<std::future::Ready<u8>>::new()).await.is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
-    agree::expect_state,
+    agree::{all, expect_state},
     ctx::quote,
     lifecycle::volumes_exist,
     stack::{bring_up, cascade_order_holds, cascaded, dependents, installed},
@@ -120,9 +120,12 @@ pub async fn uninstalled_clean(
         let done = cascaded("package.uninstall", r.cascaded)?;
         cascade_order_holds(&done, &deps, suites).map_err(Outcome::Fail)?;
     }
-    for a in std::iter::once(&suite.app).chain(&deps) {
-        nothing_left(ctx, a, suites.get(a)).await?;
-    }
+    all(std::iter::once(&suite.app)
+        .chain(&deps)
+        .map(|a| nothing_left(ctx, a, suites.get(a))))
+    .await
+    .into_iter()
+    .collect::<CheckResult<Vec<()>>>()?;
     volumes_exist(ctx, suite).await?;
     let mut stack = vec![suite.app.clone()];
     stack.extend(deps);

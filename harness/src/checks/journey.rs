@@ -37,6 +37,30 @@ pub async fn journey(
     }
     let chrome = slot.as_ref().expect("started above");
     let mut page = Page::new(chrome);
+    let before = page
+        .leave()
+        .await
+        .map_err(|e| Outcome::Error(e.to_string()))?;
+    if before > 0 {
+        ctx.note(&format!(
+            "{before} browser-log entries from before this journey set aside"
+        ));
+    }
+    let r = steps(ctx, suite, password, evidence_dir, &mut page).await;
+    if let Err(e) = page.leave().await {
+        ctx.note(&format!("could not leave the last page: {e}"));
+    }
+    r
+}
+
+/// The journey's steps, each judged by its own result and the findings it left.
+async fn steps(
+    ctx: &NodeCtx,
+    suite: &Suite,
+    password: &str,
+    evidence_dir: &Path,
+    page: &mut Page<'_>,
+) -> CheckResult<()> {
     let base = format!(
         "http://{}:{}",
         ctx.node.address, ctx.fleet.orchestrator_port
@@ -44,7 +68,7 @@ pub async fn journey(
     let mut prefix: Option<String> = None;
     for (i, step) in suite.journey.iter().enumerate() {
         ctx.note(&format!("step {}: {step}", i + 1));
-        let done = run_step(&mut page, ctx, suite, step, &base, password, &mut prefix).await;
+        let done = run_step(page, ctx, suite, step, &base, password, &mut prefix).await;
         let failure = match done {
             Err(e) => Some(e),
             Ok(()) => {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
-    agree::{agreed, expect_state},
+    agree::{agreed, all, expect_state, expect_states},
     ctx::quote,
     probes::{all_rpc, check_data, record_data, rpc_probe},
     stack::{bring_up, cascade_order_holds, cascaded, dependents, installed},
@@ -92,15 +92,13 @@ pub async fn stop(
         let done = cascaded("package.stop", op.cascaded)?;
         cascade_order_holds(&done, &deps, suites).map_err(fail)?;
     }
-    for a in std::iter::once(&suite.app).chain(&deps) {
-        expect_state(
-            ctx,
-            a,
-            AppState::Stopped,
-            "right after package.stop returned",
-        )
-        .await?;
-    }
+    expect_states(
+        ctx,
+        std::iter::once(&suite.app).chain(&deps),
+        AppState::Stopped,
+        "right after package.stop returned",
+    )
+    .await?;
     for p in &suite.rpc {
         if rpc_probe(ctx, &suite.app, p).await?.is_ok() {
             return Err(fail(
@@ -110,15 +108,13 @@ pub async fn stop(
     }
     volumes_exist(ctx, suite).await?;
     ctx.reconcile_now().await?;
-    for a in std::iter::once(&suite.app).chain(&deps) {
-        expect_state(
-            ctx,
-            a,
-            AppState::Stopped,
-            "a reconcile tick after package.stop",
-        )
-        .await?;
-    }
+    expect_states(
+        ctx,
+        std::iter::once(&suite.app).chain(&deps),
+        AppState::Stopped,
+        "a reconcile tick after package.stop",
+    )
+    .await?;
     Ok(())
 }
 
@@ -157,10 +153,14 @@ pub async fn start(
         );
         return Err(ctx.wrong_starts(&suite.app, &since, what).await);
     }
+    let deps = installed_dependents(ctx, suite, suites).await?;
     let mut stopped = Vec::new();
-    for d in installed_dependents(ctx, suite, suites).await? {
-        if agreed(ctx, &d).await?.state == AppState::Stopped {
-            stopped.push(d);
+    for (d, seen) in deps
+        .iter()
+        .zip(all(deps.iter().map(|d| agreed(ctx, d))).await)
+    {
+        if seen?.state == AppState::Stopped {
+            stopped.push(d.clone());
         }
     }
     bring_up(ctx, &stopped, suites, false).await?;
@@ -251,9 +251,13 @@ pub async fn reinstall(
         let done = cascaded("package.uninstall", r.cascaded)?;
         cascade_order_holds(&done, &deps, suites).map_err(fail)?;
     }
-    for a in std::iter::once(&suite.app).chain(&deps) {
-        expect_state(ctx, a, AppState::NotInstalled, "after package.uninstall").await?;
-    }
+    expect_states(
+        ctx,
+        std::iter::once(&suite.app).chain(&deps),
+        AppState::NotInstalled,
+        "after package.uninstall",
+    )
+    .await?;
     volumes_exist(ctx, suite).await?;
     let mut stack = vec![suite.app.clone()];
     stack.extend(deps);

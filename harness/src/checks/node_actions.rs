@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
-    agree::{expect_state, stopped_all},
+    agree::{all, expect_state, stopped_all},
     ctx::quote,
     probes::{all_rpc, check_data, record_data},
     stack::{bring_up, cascaded, requirements_first},
@@ -141,14 +141,11 @@ pub async fn reboot_node(ctx: &NodeCtx) -> CheckResult<Instant> {
 /// Restarts the daemon unit once; each app passes iff its container kept its id and start time
 /// and its probes pass. Returns one outcome per suite, in order.
 pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
-    let mut before = Vec::new();
-    for s in suites {
-        before.push(identity(ctx, s).await);
-    }
+    let before = all(suites.iter().map(|s| identity(ctx, s))).await;
     let action = restart_daemon(ctx).await;
-    let mut outcomes = Vec::new();
-    for (s, b) in suites.iter().zip(before) {
-        let judged = async {
+    all(suites.iter().zip(before).map(|(s, b)| {
+        let action = &action;
+        async move {
             let b = b?;
             action.clone()?;
             let a = identity(ctx, s).await?;
@@ -161,28 +158,27 @@ pub async fn daemon_restart(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
             }
             all_rpc(ctx, s).await?.map_err(Outcome::Fail)
         }
-        .await;
-        outcomes.push(judged.err().unwrap_or(Outcome::Pass));
-    }
-    outcomes
+    }))
+    .await
+    .into_iter()
+    .map(|judged| judged.err().unwrap_or(Outcome::Pass))
+    .collect()
 }
 
 /// Reboots the node once; each app passes iff it is back running and healthy within its reboot
 /// budget, its probes pass and its data rule holds.
 pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
-    let mut recorded = Vec::new();
-    for s in suites {
-        recorded.push(
-            record_data(ctx, s)
-                .await
-                .map(drop)
-                .map_err(|e| Outcome::Fail(format!("data not readable before the reboot: {e}"))),
-        );
-    }
+    let recorded = all(suites.iter().map(|s| async {
+        record_data(ctx, s)
+            .await
+            .map(drop)
+            .map_err(|e| Outcome::Fail(format!("data not readable before the reboot: {e}")))
+    }))
+    .await;
     let back = reboot_node(ctx).await;
-    let mut outcomes = Vec::new();
-    for (s, rec) in suites.iter().zip(recorded) {
-        let judged = async {
+    all(suites.iter().zip(recorded).map(|(s, rec)| {
+        let back = &back;
+        async move {
             rec?;
             let start = back.clone()?;
             let budget = s
@@ -194,10 +190,11 @@ pub async fn reboot(ctx: &NodeCtx, suites: &[&Suite]) -> Vec<Outcome> {
             all_rpc(ctx, s).await?.map_err(Outcome::Fail)?;
             check_data(ctx, s).await.map_err(Outcome::Fail)
         }
-        .await;
-        outcomes.push(judged.err().unwrap_or(Outcome::Pass));
-    }
-    outcomes
+    }))
+    .await
+    .into_iter()
+    .map(|judged| judged.err().unwrap_or(Outcome::Pass))
+    .collect()
 }
 
 /// Stops every app (dependents first), restarts the daemon, reboots the node: each app passes

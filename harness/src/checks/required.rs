@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{
     CheckResult, NodeCtx,
-    agree::expect_state,
+    agree::{expect_state, expect_states},
     ctx::quote,
     probes::{check_data, record_data},
     stack::{bring_up, cascade_order_holds, cascaded, dependents, installed, join},
@@ -81,16 +81,16 @@ async fn refused(
 
 /// The containers of `apps` (ids and start times), to prove a refusal changed nothing.
 async fn snapshot(ctx: &NodeCtx, apps: &[AppId], when: &str) -> CheckResult<Vec<String>> {
-    let mut out = Vec::new();
-    for a in apps {
-        let seen = expect_state(ctx, a, AppState::Running, when).await?;
-        out.push(
-            seen.container
+    let seen = expect_states(ctx, apps, AppState::Running, when).await?;
+    Ok(apps
+        .iter()
+        .zip(seen)
+        .map(|(a, s)| {
+            s.container
                 .map(|c| format!("{a} {} {}", c.id, c.started_at))
-                .unwrap_or_default(),
-        );
-    }
-    Ok(out)
+                .unwrap_or_default()
+        })
+        .collect())
 }
 
 /// The required side: refusals, cascade stop and start, cascade uninstall, install refused
@@ -135,24 +135,26 @@ async fn required_side(
         .await?;
     let done = cascaded("package.stop", r.cascaded)?;
     cascade_order_holds(&done, deps, suites).map_err(fail)?;
-    for a in &stack {
-        expect_state(ctx, a, AppState::Stopped, "after a cascading package.stop").await?;
-    }
+    expect_states(
+        ctx,
+        &stack,
+        AppState::Stopped,
+        "after a cascading package.stop",
+    )
+    .await?;
     bring_up(ctx, &stack, suites, false).await?;
     let r: Uninstalled = ctx
         .rpc_as("package.uninstall", json!({"id": id, "cascade": true}))
         .await?;
     let done = cascaded("package.uninstall", r.cascaded)?;
     cascade_order_holds(&done, deps, suites).map_err(fail)?;
-    for a in &stack {
-        expect_state(
-            ctx,
-            a,
-            AppState::NotInstalled,
-            "after a cascading package.uninstall",
-        )
-        .await?;
-    }
+    expect_states(
+        ctx,
+        &stack,
+        AppState::NotInstalled,
+        "after a cascading package.uninstall",
+    )
+    .await?;
     let direct = deps
         .iter()
         .find(|d| suites.get(*d).is_some_and(|s| s.requires.contains(app)))
