@@ -65,6 +65,13 @@ const SPAWN_FAILURE: &str = "failed because of unavailable resources or another 
 
 /// Restarts the fleet's daemon unit and waits until the orchestrator answers a login again.
 pub async fn restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
+    systemctl_restart_daemon(ctx).await?;
+    wait_orchestrator(ctx, Duration::from_secs(60)).await
+}
+
+/// `systemctl restart` of the fleet's daemon unit, started once more (in the open) when systemd
+/// could not spawn its process; fails naming the exit status and systemd's words.
+pub async fn systemctl_restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
     let unit = &ctx.fleet.daemon_unit;
     let mut out = ctx
         .sh(&format!("systemctl restart {}", quote(unit)))
@@ -89,7 +96,7 @@ pub async fn restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
             out.stderr.trim()
         )));
     }
-    wait_orchestrator(ctx, Duration::from_secs(60)).await
+    Ok(())
 }
 
 /// Reboots the node and waits for SSH and the orchestrator; proves the node really rebooted

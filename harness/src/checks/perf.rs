@@ -12,8 +12,7 @@ use serde_json::json;
 
 use super::{
     CheckResult, NodeCtx,
-    ctx::quote,
-    node_actions::reboot_node,
+    node_actions::{reboot_node, systemctl_restart_daemon},
     setup::restore,
     stack::{installed, requirements_first},
 };
@@ -117,19 +116,9 @@ async fn sample(ctx: &NodeCtx, k: &Kpi, suites: &BTreeMap<AppId, Suite>) -> Chec
         }
         Metric::DaemonStart => {
             let t = Instant::now();
-            let out = ctx
-                .sh(&format!(
-                    "systemctl restart {}",
-                    quote(&ctx.fleet.daemon_unit)
-                ))
-                .await?;
-            if out.status != 0 {
-                return Err(Outcome::Fail(format!(
-                    "systemctl restart exited {}: {}",
-                    out.status,
-                    out.stderr.trim()
-                )));
-            }
+            // The lab's spawn fault (README, "A known fault of the lab") is met as the L3 daemon
+            // restart meets it: one more start, noted in the output; the sample includes it.
+            systemctl_restart_daemon(ctx).await?;
             loop {
                 ctx.http.reset_session().await;
                 if ctx.http.login().await.is_ok() {
