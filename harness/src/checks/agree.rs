@@ -138,7 +138,8 @@ pub async fn expect_state(
 
 /// [`expect_state`] for several apps at once (their reads are independent round trips, so a
 /// five-app stack is judged in about the time of one): each app's [`Seen`] in the given order,
-/// or the first app's failure in that order, whichever finished first.
+/// or, when any failed, the failure of the first failed app in that order (not the first to
+/// finish), so the message does not depend on timing.
 pub async fn expect_states<'a>(
     ctx: &NodeCtx,
     apps: impl IntoIterator<Item = &'a AppId>,
