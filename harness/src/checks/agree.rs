@@ -188,24 +188,14 @@ pub async fn stopped_all(
     apps: &[AppId],
     when: &str,
 ) -> CheckResult<Vec<Option<String>>> {
-    let (list, ps) = tokio::join!(
-        ctx.list(),
-        ctx.podman("ps -a --format '{{.Names}} {{.State}}' --filter label=orchestrator.app")
-    );
+    let (list, ps) = tokio::join!(ctx.list(), ctx.labelled_containers());
     let (list, ps) = (list?, ps?);
-    if ps.status != 0 {
-        return Err(Outcome::Error(format!(
-            "podman ps failed: {}",
-            ps.stderr.trim()
-        )));
-    }
     Ok(apps
         .iter()
         .map(|app| {
-            let running = ps.stdout.lines().any(|l| {
-                let mut w = l.split_whitespace();
-                w.next() == Some(app.as_str()) && w.next() == Some("running")
-            });
+            let running = ps
+                .iter()
+                .any(|(name, state, _)| name == app.as_str() && state == "running");
             match (list.get(app).map(|a| a.state), running) {
                 (Some(AppState::Stopped), false) => None,
                 (Some(s), running) => Some(format!(

@@ -9,7 +9,9 @@ use crate::{
     api::{AppList, AppState, AppStatus, CallError, FromReply, Health, Metrics, ReplyError},
     fleet::{Fleet, Node},
     model::{AppId, Outcome},
-    transport::{CmdOutput, HttpClient, RouteGuard, RpcReply, SshPool, TransportError},
+    transport::{
+        CmdOutput, HttpClient, RouteGuard, RpcReply, SshPool, TransportError, socket_http,
+    },
 };
 
 tokio::task_local! {
@@ -318,30 +320,121 @@ impl NodeCtx {
         }
     }
 
+    /// A GET on podman's REST API as the app user (its `podman.socket`, reached through the SSH
+    /// connection: no process on the node per query, where the podman CLI costs one each, about
+    /// 100-250 ms): the status and JSON body. The socket is started if nothing listens yet (a
+    /// fresh boot); it is socket-activated and changes nothing podman holds.
+    pub async fn podman_api(&self, path: &str) -> CheckResult<(u16, Value)> {
+        let socket = format!("/run/user/{}/podman/podman.sock", self.uid().await?);
+        let path = format!("/v4.0.0/libpod{path}");
+        let request = socket_http::get(&path);
+        let answer = match self.ssh.forward(&socket, &request).await? {
+            Ok(a) => a,
+            Err(refused) => {
+                self.note(&format!(
+                    "podman api: {socket} refused ({refused}): starting it"
+                ));
+                let out = self.user_systemctl("start podman.socket").await?;
+                if out.status != 0 {
+                    return Err(Outcome::Error(format!(
+                        "failed to start podman.socket: {}",
+                        out.stderr.trim()
+                    )));
+                }
+                self.ssh.forward(&socket, &request).await?.map_err(|e| {
+                    Outcome::Error(format!("podman api: {socket} refused after a start: {e}"))
+                })?
+            }
+        };
+        let (status, body) = socket_http::parse(&answer)
+            .map_err(|e| Outcome::Error(format!("podman api GET {path}: {e}")))?;
+        let json = if body.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&body).map_err(|e| {
+                Outcome::Error(format!(
+                    "podman api GET {path} answered {status}, not JSON: {e}"
+                ))
+            })?
+        };
+        Ok((status, json))
+    }
+
+    /// Whether podman has a container of that name or id (`podman container exists`).
+    pub async fn container_exists(&self, id: &str) -> CheckResult<bool> {
+        let path = format!("/containers/{}/exists", socket_http::segment(id));
+        let (status, body) = self.podman_api(&path).await?;
+        self.note(&format!("podman api: container {id} exists -> {status}"));
+        match status {
+            204 => Ok(true),
+            404 => Ok(false),
+            s => Err(Outcome::Error(format!(
+                "podman api: container {id} exists answered {s}: {body}"
+            ))),
+        }
+    }
+
     /// The app's container as podman sees it (by name: both backends name it after the app),
     /// or `None` when there is none. Ground truth, whatever the orchestrator says.
     pub async fn container(&self, app: &AppId) -> CheckResult<Option<Inspected>> {
-        let out = self
-            .podman(&format!(
-                "container inspect -f '{{{{.Id}}}} {{{{.State.Running}}}} {{{{.State.StartedAt}}}}' {}",
-                quote(app.as_str())
+        let path = format!("/containers/{}/json", socket_http::segment(app.as_str()));
+        let (status, body) = self.podman_api(&path).await?;
+        let seen = match status {
+            404 => None,
+            200 => Some(Inspected::from_api(&body).ok_or_else(|| {
+                Outcome::Error(format!(
+                    "podman api: inspect of {app} has no Id/State: {body}"
+                ))
+            })?),
+            s => {
+                return Err(Outcome::Error(format!(
+                    "podman api: inspect of {app} answered {s}: {body}"
+                )));
+            }
+        };
+        self.note(&format!(
+            "podman api: inspect {app} -> {}",
+            seen.as_ref().map_or("no container".into(), |c| format!(
+                "{} running={} started {}",
+                c.id, c.running, c.started_at
             ))
+        ));
+        Ok(seen)
+    }
+
+    /// The orchestrator's containers (label `orchestrator.app`), stopped ones included, as
+    /// `podman ps -a` lists them: name, state, id.
+    pub async fn labelled_containers(&self) -> CheckResult<Vec<(String, String, String)>> {
+        let filters = socket_http::segment(r#"{"label":["orchestrator.app"]}"#);
+        let (status, body) = self
+            .podman_api(&format!("/containers/json?all=true&filters={filters}"))
             .await?;
-        if out.status != 0 {
-            return Ok(None);
+        let listed = (status == 200)
+            .then(|| body.as_array())
+            .flatten()
+            .ok_or_else(|| Outcome::Error(format!("podman api: ps answered {status}: {body}")))?;
+        let mut found = Vec::new();
+        for c in listed {
+            let name = c.pointer("/Names/0").and_then(Value::as_str);
+            let (state, id) = (c["State"].as_str(), c["Id"].as_str());
+            match (name, state, id) {
+                (Some(n), Some(s), Some(i)) => found.push((n.into(), s.into(), i.into())),
+                _ => {
+                    return Err(Outcome::Error(format!(
+                        "podman api: ps lists a container without name, state or id: {c}"
+                    )));
+                }
+            }
         }
-        let line = out.stdout.trim();
-        let mut parts = line.splitn(3, ' ');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(running), Some(started_at)) => Ok(Some(Inspected {
-                id: id.to_owned(),
-                running: running == "true",
-                started_at: started_at.to_owned(),
-            })),
-            _ => Err(Outcome::Error(format!(
-                "podman inspect of {app} printed {line:?}"
-            ))),
-        }
+        self.note(&format!(
+            "podman api: ps -a (orchestrator.app) -> {}",
+            found
+                .iter()
+                .map(|(n, s, _)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Ok(found)
     }
 
     /// An orchestrator call; a JSON-RPC error is a product failure.
@@ -418,15 +511,26 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// An app's container, from `podman container inspect`.
+/// An app's container, from podman's inspect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inspected {
     /// The container id.
     pub id: String,
     /// Whether its process runs.
     pub running: bool,
-    /// When it last started, as podman prints it.
+    /// When it last started, as podman's API gives it (RFC 3339).
     pub started_at: String,
+}
+
+impl Inspected {
+    /// From the API's inspect document, `None` when it lacks a field.
+    fn from_api(v: &Value) -> Option<Self> {
+        Some(Self {
+            id: v["Id"].as_str()?.to_owned(),
+            running: v.pointer("/State/Running")?.as_bool()?,
+            started_at: v.pointer("/State/StartedAt")?.as_str()?.to_owned(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -451,6 +555,24 @@ mod tests {
         assert_eq!(
             Outcome::from(CallError::Transport(down)),
             Outcome::Error("failed HTTP request to lab-228: connection refused".into())
+        );
+    }
+
+    #[test]
+    fn an_inspect_document_gives_id_running_and_start() {
+        let doc = json!({"Id": "ab12", "Name": "lab-chain",
+            "State": {"Status": "running", "Running": true, "StartedAt": "2026-11-30T15:00:01.5Z"}});
+        assert_eq!(
+            Inspected::from_api(&doc),
+            Some(Inspected {
+                id: "ab12".into(),
+                running: true,
+                started_at: "2026-11-30T15:00:01.5Z".into()
+            })
+        );
+        assert_eq!(
+            Inspected::from_api(&json!({"Id": "ab12", "State": {}})),
+            None
         );
     }
 

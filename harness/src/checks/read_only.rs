@@ -3,7 +3,6 @@
 use super::{
     CheckResult, NodeCtx,
     agree::agreed,
-    ctx::quote,
     probes::{all_rpc, record_data, ui_probe},
 };
 use crate::{model::Outcome, suite::Suite};
@@ -25,14 +24,8 @@ pub async fn present(ctx: &NodeCtx, suite: &Suite) -> CheckResult<()> {
             suite.app
         )));
     }
-    let out = ctx
-        .podman(&format!("container exists {}", quote(&cid)))
-        .await?;
-    if out.status != 0 {
-        return Err(Outcome::Fail(format!(
-            "podman has no container {cid} (exit {})",
-            out.status
-        )));
+    if !ctx.container_exists(&cid).await? {
+        return Err(Outcome::Fail(format!("podman has no container {cid}")));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{CheckResult, NodeCtx};
 use crate::{
-    api::{AppState, Desired, ErrorCode},
+    api::{AppState, AppStatus, Desired, ErrorCode, Health},
     model::{AppId, Outcome},
     suite::Suite,
     transport::RpcReply,
@@ -21,7 +21,17 @@ pub async fn setup(
     suites: &BTreeMap<AppId, Suite>,
 ) -> BTreeMap<AppId, String> {
     let mut failed: BTreeMap<AppId, String> = BTreeMap::new();
+    // One `container-list` answers for every app already running, healthy and meant to run (the
+    // usual case between iterations: two `package.status` calls saved per app and iteration);
+    // the others take the install, start and wait path. The cases themselves judge afresh.
+    let ready: Vec<AppId> = match ctx.list().await {
+        Ok(list) => list.apps.into_iter().filter(ready).map(|a| a.id).collect(),
+        Err(_) => Vec::new(),
+    };
     for app in order {
+        if ready.contains(app) {
+            continue;
+        }
         let suite = suites.get(app);
         if let Some(req) = suite.and_then(|s| s.requires.iter().find(|r| failed.contains_key(*r))) {
             failed.insert(app.clone(), format!("setup of required app {req} failed"));
@@ -40,6 +50,13 @@ pub async fn setup(
         }
     }
     failed
+}
+
+/// Whether a `container-list` entry needs nothing from setup.
+fn ready(a: &AppStatus) -> bool {
+    a.state == AppState::Running
+        && a.health == Health::Healthy
+        && call_for(a.state, a.desired).is_none()
 }
 
 /// An app's start budget (60 s for an app without a suite).
@@ -144,5 +161,30 @@ mod tests {
         assert_eq!(call_for(Starting, run), None);
         // An orchestrator without `desired` (older): the observed state alone decides.
         assert_eq!(call_for(Running, None), None);
+    }
+
+    #[test]
+    fn only_a_running_healthy_app_meant_to_run_skips_setup() {
+        let app = |state, desired, health| AppStatus {
+            id: AppId::new("lab-chain").unwrap(),
+            state,
+            desired,
+            health,
+            container_id: None,
+            started_at: None,
+            error: None,
+            reason: None,
+        };
+        let run = Some(Desired::Running);
+        assert!(ready(&app(AppState::Running, run, Health::Healthy)));
+        assert!(!ready(&app(AppState::Running, run, Health::Unhealthy)));
+        assert!(!ready(&app(AppState::Running, run, Health::Degraded)));
+        assert!(!ready(&app(AppState::Starting, run, Health::Healthy)));
+        assert!(!ready(&app(AppState::Stopped, run, Health::Healthy)));
+        assert!(!ready(&app(
+            AppState::Running,
+            Some(Desired::Stopped),
+            Health::Healthy
+        )));
     }
 }

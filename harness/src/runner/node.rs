@@ -352,11 +352,7 @@ pub async fn run_node(spec: Arc<RunSpec>, node: Node, em: Emitter) {
         });
         ctx.http.reset_session().await;
         ctx.data.lock().await.clear();
-        let reach = async {
-            ctx.ssh.exec("true").await?;
-            ctx.http.login().await
-        }
-        .await;
+        let reach = tokio::try_join!(ctx.ssh.exec("true"), ctx.http.login()).map(drop);
         if let Err(e) = reach {
             let msg = e.to_string();
             em.emit(EventKind::NodeError {

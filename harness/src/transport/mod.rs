@@ -3,6 +3,7 @@
 mod error;
 mod http;
 mod route;
+pub mod socket_http;
 mod ssh;
 
 pub use error::TransportError;

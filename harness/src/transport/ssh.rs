@@ -11,7 +11,7 @@
 //! be in the fleet's known_hosts: an unknown or changed key is an error, never accepted.
 
 use std::{
-    io::{ErrorKind, Read},
+    io::{ErrorKind, Read, Write},
     net::SocketAddr,
     os::fd::{AsRawFd, RawFd},
     path::PathBuf,
@@ -143,7 +143,33 @@ impl SshPool {
         command: &str,
         budget: Duration,
     ) -> Result<CmdOutput, TransportError> {
+        self.job(Job::Exec(command.to_owned()), budget).await
+    }
+
+    /// Writes `request` to the unix socket `path` on the node through the SSH connection (a
+    /// direct-streamlocal channel: no process on the node) and reads its answer until the socket
+    /// closes, within `command_timeout`. `Ok(Err(why))` is the node's sshd refusing the channel
+    /// (nothing listens on `path`); the session stays good.
+    pub async fn forward(
+        &self,
+        path: &str,
+        request: &[u8],
+    ) -> Result<Result<String, String>, TransportError> {
+        let job = Job::Socket {
+            path: path.to_owned(),
+            request: request.to_vec(),
+        };
+        let out = self.job(job, self.shared.cfg.command_timeout).await?;
+        Ok(if out.status == 0 {
+            Ok(out.stdout)
+        } else {
+            Err(out.stderr)
+        })
+    }
+
+    async fn job(&self, job: Job, budget: Duration) -> Result<CmdOutput, TransportError> {
         let cfg = &self.shared.cfg;
+        let command = job.describe();
         let gone = |reason: String| TransportError::Disconnected {
             node: cfg.node.clone(),
             reason,
@@ -157,20 +183,43 @@ impl SshPool {
             .map_err(|_| gone("the ssh pool is closed".into()))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let shared = self.shared.clone();
-        let owned = command.to_owned();
         std::thread::Builder::new()
             .name(format!("ssh-{}", cfg.node))
             .spawn(move || {
-                let _ = tx.send(shared.run(&owned, budget));
+                let _ = tx.send(shared.run(&job, budget));
             })
             .map_err(|e| gone(format!("failed to start an ssh thread: {e}")))?;
         match tokio::time::timeout(budget + ABANDON_AFTER, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(gone("the ssh thread stopped".into())),
-            Err(_) => Err(timeout(cfg, budget, command, "its session was abandoned")),
+            Err(_) => Err(timeout(cfg, budget, &command, "its session was abandoned")),
         }
     }
 }
+
+/// What one session is asked to do.
+enum Job {
+    /// A shell command.
+    Exec(String),
+    /// Bytes written to a unix socket on the node, and all it answers until it closes.
+    Socket { path: String, request: Vec<u8> },
+}
+
+impl Job {
+    /// The job for messages.
+    fn describe(&self) -> String {
+        match self {
+            Job::Exec(c) => c.clone(),
+            Job::Socket { path, request } => {
+                let line = request.split(|b| *b == b'\r').next().unwrap_or_default();
+                format!("{} on {path}", String::from_utf8_lossy(line))
+            }
+        }
+    }
+}
+
+/// libssh2's "channel open failure": the server answered, and refused the channel.
+const CHANNEL_FAILURE: i32 = -21;
 
 fn timeout(cfg: &SshConfig, budget: Duration, command: &str, then: &str) -> TransportError {
     let shown: String = command.chars().take(200).collect();
@@ -192,10 +241,12 @@ enum Stop {
     Failed(String),
     /// The session was dead before the command was sent: safe to try a fresh one.
     Stale(String),
+    /// The server refused to open a socket channel (nothing listens there); the session is fine.
+    Refused(String),
 }
 
 impl Shared {
-    fn run(&self, command: &str, budget: Duration) -> Result<CmdOutput, TransportError> {
+    fn run(&self, job: &Job, budget: Duration) -> Result<CmdOutput, TransportError> {
         let cfg = &self.cfg;
         let deadline = Instant::now() + budget;
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
@@ -204,15 +255,26 @@ impl Shared {
             Some(c) => c,
             None => connect(cfg, deadline)?,
         };
-        let result = match run_on(&conn, command, deadline) {
+        let result = match run_on(&conn, job, deadline) {
             Err(Stop::Stale(_)) if reused => {
                 // A session kept from before (e.g. across a reboot) died unseen; nothing ran.
                 drop(conn);
                 let fresh = connect(cfg, deadline)?;
-                let r = run_on(&fresh, command, deadline);
+                let r = run_on(&fresh, job, deadline);
                 (r, fresh)
             }
             r => (r, conn),
+        };
+        let result = match result {
+            (Err(Stop::Refused(why)), conn) => (
+                Ok(CmdOutput {
+                    status: 1,
+                    stdout: String::new(),
+                    stderr: why,
+                }),
+                conn,
+            ),
+            r => r,
         };
         match result {
             (Ok(out), conn) => {
@@ -222,10 +284,13 @@ impl Shared {
                 }
                 Ok(out)
             }
-            (Err(Stop::Deadline), _) => {
-                Err(timeout(cfg, budget, command, "the channel was closed"))
-            }
-            (Err(Stop::Failed(reason) | Stop::Stale(reason)), _) => {
+            (Err(Stop::Deadline), _) => Err(timeout(
+                cfg,
+                budget,
+                &job.describe(),
+                "the channel was closed",
+            )),
+            (Err(Stop::Failed(reason) | Stop::Stale(reason) | Stop::Refused(reason)), _) => {
                 Err(TransportError::Disconnected {
                     node: cfg.node.clone(),
                     reason,
@@ -293,16 +358,27 @@ fn connect(cfg: &SshConfig, deadline: Instant) -> Result<Conn, TransportError> {
     Ok(Conn { session: s, fd })
 }
 
-/// Runs one command on a session, non-blocking, until its exit status or the deadline.
-fn run_on(conn: &Conn, command: &str, deadline: Instant) -> Result<CmdOutput, Stop> {
+/// Runs one job on a session, non-blocking, until its end (a command's exit status, a socket's
+/// close) or the deadline.
+fn run_on(conn: &Conn, job: &Job, deadline: Instant) -> Result<CmdOutput, Stop> {
     let s = &conn.session;
     s.set_blocking(false);
-    let mut ch = match again(conn, deadline, || s.channel_session()) {
+    let open = || match job {
+        Job::Exec(_) => s.channel_session(),
+        Job::Socket { path, .. } => s.channel_direct_streamlocal(path, None),
+    };
+    let mut ch = match again(conn, deadline, open) {
         Ok(ch) => ch,
-        Err(Stop::Failed(reason)) => return Err(Stop::Stale(reason)),
+        Err(Stop::Refused(reason)) if matches!(job, Job::Socket { .. }) => {
+            return Err(Stop::Refused(reason));
+        }
+        Err(Stop::Failed(reason) | Stop::Refused(reason)) => return Err(Stop::Stale(reason)),
         Err(other) => return Err(other),
     };
-    let result = drive(conn, &mut ch, command, deadline);
+    let result = match job {
+        Job::Exec(command) => drive(conn, &mut ch, command, deadline),
+        Job::Socket { request, .. } => exchange(conn, &mut ch, request, deadline),
+    };
     if result.is_err() {
         close_now(conn, &mut ch);
     }
@@ -347,6 +423,31 @@ fn drive(
     })
 }
 
+/// Writes the request to a socket channel and reads the answer until the socket closes. The
+/// write side stays open: a server may take a half-close for the client going away.
+fn exchange(
+    conn: &Conn,
+    ch: &mut ssh2::Channel,
+    request: &[u8],
+    deadline: Instant,
+) -> Result<CmdOutput, Stop> {
+    let mut sent = 0;
+    while sent < request.len() {
+        match ch.write(&request[sent..]) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => wait_socket(conn, deadline)?,
+            Err(e) => return Err(Stop::Failed(e.to_string())),
+        }
+    }
+    let [out, _] = read_both(conn, ch, deadline)?;
+    again(conn, deadline, || ch.close())?;
+    Ok(CmdOutput {
+        status: 0,
+        stdout: out.finish("answer"),
+        stderr: String::new(),
+    })
+}
+
 /// Repeats a libssh2 step that would block, waiting on the socket in between.
 fn again<T>(
     conn: &Conn,
@@ -357,6 +458,9 @@ fn again<T>(
         match step() {
             Ok(v) => return Ok(v),
             Err(e) if e.code() == ssh2::ErrorCode::Session(EAGAIN) => wait_socket(conn, deadline)?,
+            Err(e) if e.code() == ssh2::ErrorCode::Session(CHANNEL_FAILURE) => {
+                return Err(Stop::Refused(e.to_string()));
+            }
             Err(e) => return Err(Stop::Failed(e.to_string())),
         }
     }
