@@ -172,6 +172,10 @@ pub struct Orchestrator {
     ticking: tokio::sync::Mutex<()>,
     /// Tick and operation durations, for `GET /metrics`.
     histograms: crate::prometheus::Histograms,
+    /// Runtime reads begun so far, and the last one finished (its number and answer); the lock
+    /// is held while a read runs (see `observe`).
+    reads_begun: AtomicU64,
+    last_read: tokio::sync::Mutex<Option<(u64, Vec<Observed>)>>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -207,6 +211,8 @@ impl Orchestrator {
             written: Arc::default(),
             ticking: tokio::sync::Mutex::new(()),
             histograms: Default::default(),
+            reads_begun: AtomicU64::new(0),
+            last_read: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -711,8 +717,22 @@ impl Orchestrator {
         })
     }
 
+    /// The runtime's view of every installed app. Callers at the same time share reads: each
+    /// waits for the read in flight and takes the first one to finish that began after it
+    /// arrived, so nothing older than the call comes back, and N status calls at once cost at
+    /// most two `systemctl show` (or `podman ps`) processes, not N. A failed read is not shared.
     async fn observe(&self) -> Result<Vec<Observed>> {
-        self.blocking(|b| b.observe()).await.0
+        let arrived = self.reads_begun.load(Ordering::Acquire);
+        let mut last = self.last_read.lock().await;
+        if let Some((n, seen)) = &*last
+            && *n > arrived
+        {
+            return Ok(seen.clone());
+        }
+        let n = self.reads_begun.fetch_add(1, Ordering::AcqRel) + 1;
+        let seen = self.blocking(|b| b.observe()).await.0?;
+        *last = Some((n, seen.clone()));
+        Ok(seen)
     }
 
     /// Every observed app's status, `degraded` included.

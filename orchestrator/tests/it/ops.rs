@@ -605,3 +605,59 @@ async fn the_session_free_core_reports_unknown_and_not_installed_apps() {
     }
     assert!(rig.take().is_empty());
 }
+
+/// Status calls at the same time share the runtime's reads: six `container-list` calls during a
+/// slow `podman ps` cost two reads (the one in flight is older than they are; the next serves
+/// them all), not six.
+#[tokio::test]
+async fn concurrent_status_calls_share_the_runtime_reads() {
+    let rig = Rig::new(Kind::Legacy, stack_catalog());
+    rig.core.install(&id("web")).await.unwrap();
+    rig.node.lock().unwrap().ps_delay = Some(std::time::Duration::from_millis(300));
+    rig.exec.clear();
+    let first = {
+        let core = rig.core.clone();
+        tokio::spawn(async move { core.list().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let later: Vec<_> = (0..5)
+        .map(|_| {
+            let core = rig.core.clone();
+            tokio::spawn(async move { core.list().await })
+        })
+        .collect();
+    assert_eq!(first.await.unwrap().unwrap().len(), 1);
+    for l in later {
+        assert_eq!(l.await.unwrap().unwrap().len(), 1);
+    }
+    let reads = rig.exec.calls();
+    assert_eq!(
+        reads.iter().filter(|c| c.starts_with("podman ps")).count(),
+        2,
+        "{reads:?}"
+    );
+}
+
+/// A shared read is never older than the call: a container stopped while a read is in flight
+/// is seen stopped by a call that arrived after the stop.
+#[tokio::test]
+async fn a_status_call_never_gets_a_read_that_began_before_it() {
+    let rig = Rig::new(Kind::Legacy, stack_catalog());
+    rig.core.install(&id("web")).await.unwrap();
+    rig.node.lock().unwrap().ps_delay = Some(std::time::Duration::from_millis(300));
+    let first = {
+        let core = rig.core.clone();
+        tokio::spawn(async move { core.list().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    rig.node
+        .lock()
+        .unwrap()
+        .containers
+        .get_mut("web")
+        .unwrap()
+        .1 = false;
+    let after = rig.core.list().await.unwrap();
+    assert_eq!(first.await.unwrap().unwrap()[0].state, AppState::Running);
+    assert_eq!(after[0].state, AppState::Stopped, "{after:?}");
+}
