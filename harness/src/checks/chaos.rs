@@ -19,6 +19,7 @@ use serde_json::json;
 use super::{
     CheckResult, NodeCtx,
     ctx::quote,
+    node_actions::tolerating_spawn_fault,
     probes::{all_rpc, check_data, record_data},
     required::fault as app_fault,
     setup::restore,
@@ -377,10 +378,10 @@ async fn config_corrupt(
     })? + 1;
     let since = ctx.sh("date +%s").await?.stdout.trim().to_owned();
     let broken = async {
-        ctx.sh(&format!(
+        let cmd = format!(
             "echo 'http_max_connections = 0' >> {ORCHESTRATOR_CONFIG} && systemctl restart {unit}"
-        ))
-        .await?;
+        );
+        tolerating_spawn_fault(ctx, &cmd).await?;
         let want = format!("{ORCHESTRATOR_CONFIG}:{line}: http_max_connections:");
         let start = Instant::now();
         loop {
@@ -410,10 +411,10 @@ async fn config_corrupt(
         keep_busy(ctx, suites, expect, Duration::from_secs(2)).await
     }
     .await;
-    ctx.sh(&format!(
+    let cmd = format!(
         "mv -f {saved} {ORCHESTRATOR_CONFIG} && systemctl reset-failed {unit}; systemctl restart {unit}"
-    ))
-    .await?;
+    );
+    tolerating_spawn_fault(ctx, &cmd).await?;
     broken?;
     wait_back(ctx).await
 }
@@ -432,12 +433,12 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
     }
     let drop_in = FAILPOINTS_DROP_IN;
     let dir = drop_in.rsplit_once('/').map_or("/", |(d, _)| d);
-    ctx.sh(&format!(
+    let cmd = format!(
         "mkdir -p {dir} && printf '[Service]\\nEnvironment=FAILPOINTS={}=return\\n' > {drop_in}.tmp \
          && mv {drop_in}.tmp {drop_in} && systemctl daemon-reload && systemctl restart {unit}",
         step.as_str()
-    ))
-    .await?;
+    );
+    tolerating_spawn_fault(ctx, &cmd).await?;
     let cut = async {
         wait_back(ctx).await?;
         match ctx.http.call(step.method(), params.clone()).await {
@@ -458,10 +459,10 @@ async fn crash_at(ctx: &NodeCtx, s: &Scenario, expect: &mut Expect, unit: &str) 
         }
     }
     .await;
-    ctx.sh(&format!(
+    let cmd = format!(
         "rm -f {drop_in} && systemctl daemon-reload && systemctl reset-failed {unit}; systemctl restart {unit}"
-    ))
-    .await?;
+    );
+    tolerating_spawn_fault(ctx, &cmd).await?;
     cut?;
     wait_back(ctx).await?;
     // Retried once, it must end as the operation would have.

@@ -19,6 +19,7 @@ use crate::{
     api::{AppState, Operated},
     model::{AppId, Outcome},
     suite::Suite,
+    transport::CmdOutput,
 };
 
 /// How long a node may take to answer SSH and the orchestrator after a reboot.
@@ -69,26 +70,10 @@ pub async fn restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
     wait_orchestrator(ctx, Duration::from_secs(60)).await
 }
 
-/// `systemctl restart` of the fleet's daemon unit, started once more (in the open) when systemd
-/// could not spawn its process; fails naming the exit status and systemd's words.
+/// `systemctl restart` of the fleet's daemon unit (see [`tolerating_spawn_fault`]).
 pub async fn systemctl_restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
     let unit = &ctx.fleet.daemon_unit;
-    let mut out = ctx
-        .sh(&format!("systemctl restart {}", quote(unit)))
-        .await?;
-    if out.status != 0 && out.stderr.contains(SPAWN_FAILURE) {
-        // Recorded in the case's output, not hidden: systemd itself could not spawn the
-        // unit's process; start it once more and judge what follows as usual.
-        ctx.note(&format!(
-            "systemd could not spawn {unit} (result 'resources'); reset-failed and start once more"
-        ));
-        out = ctx
-            .sh(&format!(
-                "systemctl reset-failed {0}; systemctl start {0}",
-                quote(unit)
-            ))
-            .await?;
-    }
+    let out = tolerating_spawn_fault(ctx, &format!("systemctl restart {}", quote(unit))).await?;
     if out.status != 0 {
         return Err(Outcome::Fail(format!(
             "systemctl restart {unit} exited {}: {}",
@@ -97,6 +82,26 @@ pub async fn systemctl_restart_daemon(ctx: &NodeCtx) -> CheckResult<()> {
         )));
     }
     Ok(())
+}
+
+/// Runs `cmd`, which ends by (re)starting the fleet's daemon unit; when systemd itself could not
+/// spawn the unit's process (the lab's known fault, result 'resources'), starts it once more, in
+/// the open: noted in the case's output, and what follows is judged as usual. The last command's
+/// output.
+pub async fn tolerating_spawn_fault(ctx: &NodeCtx, cmd: &str) -> CheckResult<CmdOutput> {
+    let unit = &ctx.fleet.daemon_unit;
+    let out = ctx.sh(cmd).await?;
+    if out.status == 0 || !out.stderr.contains(SPAWN_FAILURE) {
+        return Ok(out);
+    }
+    ctx.note(&format!(
+        "systemd could not spawn {unit} (result 'resources'); reset-failed and start once more"
+    ));
+    ctx.sh(&format!(
+        "systemctl reset-failed {0}; systemctl start {0}",
+        quote(unit)
+    ))
+    .await
 }
 
 /// Reboots the node and waits for SSH and the orchestrator; proves the node really rebooted
