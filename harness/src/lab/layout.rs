@@ -37,7 +37,7 @@ pub const CATALOG_OVERRIDE_DIR: &str = "/etc/orchestrator/catalog.d";
 /// The fixture image tags built in every node: version "1", and "2" built from it.
 pub const IMAGE_TAGS: [&str; 2] = ["localhost/lab-app:latest", "localhost/lab-app:v2"];
 /// Bumped when the base provisioning changes, so an old cached base is provisioned again.
-pub const BASE_STAMP: &str = "archy-lab-base-v5";
+pub const BASE_STAMP: &str = "archy-lab-base-v6";
 
 /// One lab node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
