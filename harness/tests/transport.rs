@@ -687,3 +687,55 @@ fn the_guard_asks_the_kernel_inside_a_namespace() {
         "the test namespace {name} was left behind"
     );
 }
+
+/// A unix socket on the node, reached through the SSH connection (how podman's API is asked):
+/// the request arrives as sent, the whole answer comes back (100 KB, more than one SSH window
+/// packet); a path nothing listens on is a refusal, and the session stays good for what follows.
+#[tokio::test]
+async fn a_socket_channel_carries_one_request_and_its_whole_answer() {
+    use std::io::{Read, Write};
+
+    use harness::transport::socket_http;
+    let sshd = Sshd::start();
+    let pool = SshPool::new(cfg(&sshd, sshd.known_hosts.clone()), 1);
+    let path = std::env::temp_dir().join(format!("harness-socket-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let body = "x".repeat(100_000);
+    let answer = format!(
+        "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        // The client never half-closes: the request ends at its blank line.
+        while !request.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte).unwrap();
+            request.push(byte[0]);
+        }
+        s.write_all(answer.as_bytes()).unwrap();
+        request
+    });
+    let request = socket_http::get("/v4.0.0/libpod/containers/lab-chain/json");
+    let got = pool
+        .forward(path.to_str().unwrap(), &request)
+        .await
+        .unwrap()
+        .expect("the socket listens");
+    assert_eq!(server.join().unwrap(), request);
+    assert_eq!(socket_http::parse(&got), Ok((200, body)));
+    let refused = pool
+        .forward(&format!("{}.absent", path.display()), &request)
+        .await
+        .unwrap();
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|why| why.contains("Channel open failure")),
+        "{refused:?}"
+    );
+    assert_eq!(pool.exec("echo still").await.unwrap().stdout, "still\n");
+    std::fs::remove_file(&path).unwrap();
+}
