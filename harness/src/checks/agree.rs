@@ -68,8 +68,8 @@ fn short(id: &str) -> &str {
 }
 
 /// Reads `package.status`, `container-list` and podman, all three at once (each is a round
-/// trip, podman's the longest; read in turn, they cost a gate iteration about 7 s more); fails
-/// naming the contradiction.
+/// trip; read in turn, they cost a gate iteration several seconds more); fails naming the
+/// contradiction.
 pub async fn agreed(ctx: &NodeCtx, app: &AppId) -> CheckResult<Seen> {
     let (st, list, container) = tokio::join!(ctx.status(app), ctx.list(), ctx.container(app));
     let (st, list, container) = (st?, list?, container?);
