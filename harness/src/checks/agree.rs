@@ -195,7 +195,7 @@ pub async fn stopped_all(
         .map(|app| {
             let running = ps
                 .iter()
-                .any(|(name, state, _)| name == app.as_str() && state == "running");
+                .any(|(name, state)| name == app.as_str() && state == "running");
             match (list.get(app).map(|a| a.state), running) {
                 (Some(AppState::Stopped), false) => None,
                 (Some(s), running) => Some(format!(

@@ -74,6 +74,9 @@ pub struct NodeCtx {
     pub poll: Duration,
     /// The node's browser for L4 journeys, started by the first one (see `close_browser`).
     pub browser: Mutex<Option<crate::browser::Chrome>>,
+    /// Held while the app user's `podman.socket` is started: the cases that all find it absent
+    /// after a boot start it once between them, not once each.
+    socket_start: Mutex<()>,
 }
 
 impl NodeCtx {
@@ -88,6 +91,7 @@ impl NodeCtx {
             data: Mutex::new(HashMap::new()),
             poll: Duration::from_millis(250),
             browser: Mutex::new(None),
+            socket_start: Mutex::new(()),
         }
     }
 
@@ -330,9 +334,14 @@ impl NodeCtx {
         let request = socket_http::get(&path);
         let answer = match self.ssh.forward(&socket, &request).await? {
             Ok(a) => a,
-            Err(refused) => {
+            Err(_) => {
+                let _one = self.socket_start.lock().await;
+                // Another case may have started it while this one waited.
+                if let Ok(a) = self.ssh.forward(&socket, &request).await? {
+                    return Self::answered(&path, &a);
+                }
                 self.note(&format!(
-                    "podman api: {socket} refused ({refused}): starting it"
+                    "podman api: nothing listens on {socket}: starting it"
                 ));
                 let out = self.user_systemctl("start podman.socket").await?;
                 if out.status != 0 {
@@ -346,7 +355,12 @@ impl NodeCtx {
                 })?
             }
         };
-        let (status, body) = socket_http::parse(&answer)
+        Self::answered(&path, &answer)
+    }
+
+    /// An API answer's status and JSON body (`null` when empty).
+    fn answered(path: &str, answer: &str) -> CheckResult<(u16, Value)> {
+        let (status, body) = socket_http::parse(answer)
             .map_err(|e| Outcome::Error(format!("podman api GET {path}: {e}")))?;
         let json = if body.trim().is_empty() {
             Value::Null
@@ -403,8 +417,8 @@ impl NodeCtx {
     }
 
     /// The orchestrator's containers (label `orchestrator.app`), stopped ones included, as
-    /// `podman ps -a` lists them: name, state, id.
-    pub async fn labelled_containers(&self) -> CheckResult<Vec<(String, String, String)>> {
+    /// `podman ps -a` lists them: name and state.
+    pub async fn labelled_containers(&self) -> CheckResult<Vec<(String, String)>> {
         let filters = socket_http::segment(r#"{"label":["orchestrator.app"]}"#);
         let (status, body) = self
             .podman_api(&format!("/containers/json?all=true&filters={filters}"))
@@ -416,12 +430,11 @@ impl NodeCtx {
         let mut found = Vec::new();
         for c in listed {
             let name = c.pointer("/Names/0").and_then(Value::as_str);
-            let (state, id) = (c["State"].as_str(), c["Id"].as_str());
-            match (name, state, id) {
-                (Some(n), Some(s), Some(i)) => found.push((n.into(), s.into(), i.into())),
+            match (name, c["State"].as_str()) {
+                (Some(n), Some(s)) => found.push((n.into(), s.into())),
                 _ => {
                     return Err(Outcome::Error(format!(
-                        "podman api: ps lists a container without name, state or id: {c}"
+                        "podman api: ps lists a container without name or state: {c}"
                     )));
                 }
             }
@@ -430,7 +443,7 @@ impl NodeCtx {
             "podman api: ps -a (orchestrator.app) -> {}",
             found
                 .iter()
-                .map(|(n, s, _)| format!("{n} {s}"))
+                .map(|(n, s)| format!("{n} {s}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
