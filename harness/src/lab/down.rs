@@ -8,7 +8,7 @@ use std::{
 };
 
 use super::{
-    LabError,
+    LabError, cgroup,
     host::{alive, find_processes, read_pid, signal},
     layout::{LabNode, NODES},
     net, node,
@@ -36,6 +36,7 @@ pub fn down() -> Result<i32, LabError> {
         fs::remove_file(node::nspawn_pid_file(&n)).ok();
         fs::remove_file(node::supervisor_pid_file(&n)).ok();
     }
+    cgroup::remove(&NODES);
     progress.step("remove namespaces and links");
     for n in NODES {
         net::node_down(&n);

@@ -7,6 +7,7 @@
 //! outside 10.77.0.0/24 or loopback.
 
 mod backend;
+mod cgroup;
 mod command;
 mod down;
 mod failpoints;

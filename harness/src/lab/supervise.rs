@@ -6,7 +6,7 @@
 use std::{fs, process::Command};
 
 use super::{
-    LabError,
+    LabError, cgroup,
     layout::{LabNode, node_dir},
     node::{nspawn_args, nspawn_pid_file, supervisor_pid_file},
 };
@@ -17,6 +17,9 @@ const REBOOT_STATUS: i32 = 133;
 /// Runs the supervisor loop in the foreground until the node powers off.
 pub fn supervise(node: &LabNode) -> Result<i32, LabError> {
     fs::write(supervisor_pid_file(node), std::process::id().to_string()).ok();
+    for problem in cgroup::enter(node) {
+        eprintln!("supervisor {}: no cgroup of its own: {problem}", node.name);
+    }
     let mut boots = 0u32;
     let code = loop {
         // A stale propagate dir from the previous boot makes nspawn refuse the machine name.
