@@ -105,25 +105,52 @@ pub fn join(apps: &[AppId]) -> String {
         .join(", ")
 }
 
-/// Starts (or installs, when `install`) each app, requirements first, and waits until each is
-/// running and healthy within its suite's start budget.
+/// `apps` in waves to install or start them: each app in the wave after the last of its
+/// requirements among `apps` (directly or not), so no app comes before one it requires and the
+/// apps of one wave require none of each other. Each wave sorted by id.
+pub fn waves(apps: &[AppId], suites: &BTreeMap<AppId, Suite>) -> Vec<Vec<AppId>> {
+    let mut out: Vec<Vec<AppId>> = Vec::new();
+    for a in requirements_first(apps, suites) {
+        // Requirements come first, so each of `a`'s is already in a wave.
+        let after = out
+            .iter()
+            .rposition(|w| w.iter().any(|r| requires(&a, r, suites)))
+            .map_or(0, |i| i + 1);
+        match out.get_mut(after) {
+            Some(w) => w.push(a),
+            None => out.push(vec![a]),
+        }
+    }
+    for w in &mut out {
+        w.sort();
+    }
+    out
+}
+
+/// Starts (or installs, when `install`) the apps wave by wave ([`waves`]): the apps of a wave
+/// at once, each waited for until running and healthy within its suite's start budget before
+/// the next wave begins. The first error, in id order, is the result.
 pub async fn bring_up(
     ctx: &NodeCtx,
     apps: &[AppId],
     suites: &BTreeMap<AppId, Suite>,
     install: bool,
 ) -> CheckResult<()> {
-    for a in requirements_first(apps, suites) {
-        let method = if install {
-            "package.install"
-        } else {
-            "package.start"
-        };
-        ctx.rpc(method, json!({"id": a.as_str()})).await?;
-        let budget = suites
-            .get(&a)
-            .map_or(std::time::Duration::from_secs(60), |s| s.start_budget);
-        ctx.wait_healthy(&a, budget).await?;
+    let method = if install {
+        "package.install"
+    } else {
+        "package.start"
+    };
+    for wave in waves(apps, suites) {
+        let up = super::agree::all(wave.iter().map(|a| async move {
+            ctx.rpc(method, json!({"id": a.as_str()})).await?;
+            let budget = suites
+                .get(a)
+                .map_or(std::time::Duration::from_secs(60), |s| s.start_budget);
+            ctx.wait_healthy(a, budget).await.map(drop)
+        }))
+        .await;
+        up.into_iter().collect::<CheckResult<()>>()?;
     }
     Ok(())
 }
@@ -163,6 +190,26 @@ mod tests {
             [id("wallet")]
         );
         assert!(dependents(&id("other"), &s, &all).is_empty());
+    }
+
+    #[test]
+    fn waves_put_each_app_after_all_it_requires_and_siblings_together() {
+        let s = lab();
+        let all: Vec<AppId> = s.keys().cloned().collect();
+        assert_eq!(
+            waves(&all, &s),
+            [
+                vec![id("chain"), id("other")],
+                vec![id("index"), id("wallet")],
+                vec![id("explorer")]
+            ]
+        );
+        // Only the requirements among the apps given count: explorer needs no wave of its own.
+        assert_eq!(
+            waves(&[id("explorer"), id("wallet")], &s),
+            [vec![id("explorer"), id("wallet")]]
+        );
+        assert!(waves(&[], &s).is_empty());
     }
 
     #[test]
