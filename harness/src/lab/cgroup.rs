@@ -13,7 +13,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::layout::LabNode;
+use super::{LabError, layout::LabNode, node};
 
 /// The folder below the supervisor's own cgroup that holds one cgroup per node.
 const LAB_GROUP: &str = "archy-lab";
@@ -123,6 +123,34 @@ fn remove_tree(dir: &Path) {
     fs::remove_dir(dir).ok();
 }
 
+/// The cgroup v2 path in `cgroups` (the text of /proc/<pid>/cgroup).
+fn v2_path(cgroups: &str) -> Option<&str> {
+    cgroups.lines().find_map(|l| l.strip_prefix("0::"))
+}
+
+/// Fails when two booted nodes' systemd run in the same cgroup (a lab booted before nodes had
+/// cgroups of their own, or a host where [`enter`] could not move the supervisor).
+pub fn check_apart(nodes: &[LabNode]) -> Result<(), LabError> {
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for n in nodes {
+        let Some(leader) = node::leader_pid(n) else {
+            continue;
+        };
+        let text = read(&format!("/proc/{leader}/cgroup"));
+        let Some(path) = v2_path(&text) else {
+            continue;
+        };
+        if let Some((other, _)) = seen.iter().find(|(_, p)| p == path) {
+            return Err(LabError::SharedCgroup {
+                nodes: format!("{other} and {}", n.name),
+                cgroup: path.to_owned(),
+            });
+        }
+        seen.push((n.name, path.to_owned()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +200,15 @@ mod tests {
                 NODES[1].name
             ))
         );
+    }
+
+    #[test]
+    fn a_process_s_v2_cgroup_is_its_0_line() {
+        assert_eq!(v2_path(CGROUP), Some("/"));
+        let node =
+            "9:name=systemd:/archy-lab/lab-228/payload\n0::/archy-lab/lab-228/payload/init.scope\n";
+        assert_eq!(v2_path(node), Some("/archy-lab/lab-228/payload/init.scope"));
+        assert_eq!(v2_path("9:name=systemd:/payload\n"), None);
     }
 
     #[test]

@@ -103,6 +103,17 @@ pub enum LabError {
         /// The node.
         node: String,
     },
+    /// Two nodes' systemd share a cgroup.
+    #[error(
+        "lab nodes {nodes} share the cgroup {cgroup}: each node's units would hold the other's \
+         processes (README, \"A known fault of the lab\"); run harness lab down, then harness lab up"
+    )]
+    SharedCgroup {
+        /// The two nodes.
+        nodes: String,
+        /// The cgroup v2 path of both nodes' PID 1.
+        cgroup: String,
+    },
     /// A wait ran out.
     #[error("lab node {node}: timed out waiting for {what}")]
     Timeout {

@@ -14,7 +14,7 @@ use std::{
 };
 
 use super::{
-    LabError, failpoints,
+    LabError, cgroup, failpoints,
     host::{find_processes, has_program, run, write_atomic},
     layout::{
         self, APP_UID, APP_USER, IMAGE_TAGS, LabNode, NODES, known_hosts, node_dir, password_file,
@@ -119,6 +119,7 @@ pub fn up(options: &UpOptions) -> Result<i32, LabError> {
     for n in NODES {
         node::wait_booted(&n, Duration::from_secs(120))?;
     }
+    cgroup::check_apart(&NODES)?;
     progress
         .step("wait for the app user's systemd, build the fixture images, start the orchestrators");
     for (n, was_running, change) in &changes {
