@@ -111,8 +111,8 @@ pub async fn tolerating_spawn_fault(ctx: &NodeCtx, cmd: &str) -> CheckResult<Cmd
 /// each attempt within [`REBOOT_ATTEMPT`]: while it shuts down it still answers with the old
 /// one, while it is gone the attempt fails within a second, and the first answer with a new id
 /// is the node back, within about 0.3 s of its sshd listening. (Before: a fixed 5 s wait, 2 s
-/// polls and TCP's own SYN retries. What bounds a lab reboot is the node's shutdown, 5.5-10.6 s;
-/// README, "Measurements".)
+/// polls and TCP's own SYN retries. A lab reboot takes 2.5-2.7 s since each node has a cgroup
+/// of its own; README, "Measurements".)
 pub async fn reboot_node(ctx: &NodeCtx) -> CheckResult<Instant> {
     let boot = ctx.boot_id().await?;
     let start = Instant::now();
