@@ -31,12 +31,6 @@ struct Hierarchy {
 /// process's cgroup in each from `cgroups` (the text of /proc/self/cgroup). A mount whose root
 /// is not the hierarchy's root (a bind of a sub-tree) is not one to write to.
 fn hierarchies(mountinfo: &str, cgroups: &str) -> Vec<Hierarchy> {
-    let own = |prefix: &str| {
-        cgroups
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(str::to_owned)
-    };
     let mut found = Vec::new();
     for line in mountinfo.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
@@ -52,31 +46,42 @@ fn hierarchies(mountinfo: &str, cgroups: &str) -> Vec<Hierarchy> {
             continue;
         };
         let path = match *fstype {
-            "cgroup2" => own("0::"),
+            "cgroup2" => path_in(cgroups, ""),
             "cgroup" if options.split(',').any(|o| o == "name=systemd") => {
-                cgroups.lines().find_map(|l| {
-                    let (_, rest) = l.split_once(':')?;
-                    rest.strip_prefix("name=systemd:").map(str::to_owned)
-                })
+                path_in(cgroups, "name=systemd")
             }
             _ => None,
         };
         if let (Some(own), "/") = (path, *root) {
             found.push(Hierarchy {
                 mount: PathBuf::from(mount),
-                own,
+                own: own.to_owned(),
             });
         }
     }
     found
 }
 
+/// The path in `cgroups` (the text of /proc/<pid>/cgroup, lines `id:controllers:path`) of the
+/// hierarchy with these `controllers` (`""` is cgroup v2).
+fn path_in<'a>(cgroups: &'a str, controllers: &str) -> Option<&'a str> {
+    cgroups.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        parts.next()?;
+        (parts.next()? == controllers)
+            .then(|| parts.next())
+            .flatten()
+    })
+}
+
+/// The lab's folder in `h`, holding one cgroup per node.
+fn lab_group(h: &Hierarchy) -> PathBuf {
+    h.mount.join(h.own.trim_start_matches('/')).join(LAB_GROUP)
+}
+
 /// `node`'s cgroup in `h`.
 fn node_group(h: &Hierarchy, node: &LabNode) -> PathBuf {
-    h.mount
-        .join(h.own.trim_start_matches('/'))
-        .join(LAB_GROUP)
-        .join(node.name)
+    lab_group(h).join(node.name)
 }
 
 fn read(path: &str) -> String {
@@ -106,9 +111,7 @@ pub fn remove(nodes: &[LabNode]) {
         for node in nodes {
             remove_tree(&node_group(&h, node));
         }
-        if let Some(lab) = node_group(&h, &nodes[0]).parent() {
-            fs::remove_dir(lab).ok();
-        }
+        fs::remove_dir(lab_group(&h)).ok();
     }
 }
 
@@ -123,11 +126,6 @@ fn remove_tree(dir: &Path) {
     fs::remove_dir(dir).ok();
 }
 
-/// The cgroup v2 path in `cgroups` (the text of /proc/<pid>/cgroup).
-fn v2_path(cgroups: &str) -> Option<&str> {
-    cgroups.lines().find_map(|l| l.strip_prefix("0::"))
-}
-
 /// Fails when two booted nodes' systemd run in the same cgroup (a lab booted before nodes had
 /// cgroups of their own, or a host where [`enter`] could not move the supervisor).
 pub fn check_apart(nodes: &[LabNode]) -> Result<(), LabError> {
@@ -137,7 +135,7 @@ pub fn check_apart(nodes: &[LabNode]) -> Result<(), LabError> {
             continue;
         };
         let text = read(&format!("/proc/{leader}/cgroup"));
-        let Some(path) = v2_path(&text) else {
+        let Some(path) = path_in(&text, "") else {
             continue;
         };
         if let Some((other, _)) = seen.iter().find(|(_, p)| p == path) {
@@ -203,12 +201,17 @@ mod tests {
     }
 
     #[test]
-    fn a_process_s_v2_cgroup_is_its_0_line() {
-        assert_eq!(v2_path(CGROUP), Some("/"));
+    fn a_process_s_cgroup_is_read_per_hierarchy() {
+        assert_eq!(path_in(CGROUP, ""), Some("/"));
+        assert_eq!(path_in(CGROUP, "name=systemd"), Some("/ci"));
+        assert_eq!(path_in(CGROUP, "memory"), Some("/process_api/a0"));
         let node =
             "9:name=systemd:/archy-lab/lab-228/payload\n0::/archy-lab/lab-228/payload/init.scope\n";
-        assert_eq!(v2_path(node), Some("/archy-lab/lab-228/payload/init.scope"));
-        assert_eq!(v2_path("9:name=systemd:/payload\n"), None);
+        assert_eq!(
+            path_in(node, ""),
+            Some("/archy-lab/lab-228/payload/init.scope")
+        );
+        assert_eq!(path_in("9:name=systemd:/payload\n", ""), None);
     }
 
     #[test]
